@@ -1,0 +1,409 @@
+package io.cdckit.api;
+
+import io.cdckit.api.spi.ChangeSourceProvider;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Immutable, validated configuration of a {@link ChangeSource}.
+ *
+ * <p>Built from {@link Properties}, a {@link Map} or a {@link #builder()}. Every key is declared
+ * (here for the common keys, by each strategy's provider for its own), and the config is
+ * checked when it is built: an unknown key fails naming the closest known one, an invalid value
+ * fails naming the key, the value and what is allowed, a missing required key fails naming it.
+ * Secrets are masked in {@link #toString()} and in every message.
+ */
+public final class CdcConfig {
+
+    /** The strategy: {@code log}, {@code trigger} or {@code timestamp} (whichever are on the classpath). */
+    public static final ConfigKey<String> MODE = ConfigKey.requiredString("cdc.mode",
+            "Capture strategy, chosen among the providers on the classpath: log, trigger or timestamp.");
+    /** Logical name of the source, used as the offset key and in {@code source.name}. */
+    public static final ConfigKey<String> NAME = ConfigKey.custom("cdc.name", "name of letters, digits, '_', '-', '.'",
+            "cdckit", "Logical name of the source: the key of its committed position and source.name of its events.",
+            CdcConfig::parseName);
+    /** JDBC URL of the PostgreSQL database to capture. */
+    public static final ConfigKey<String> JDBC_URL = ConfigKey.custom("cdc.jdbc.url", "jdbc:postgresql:// URL", null,
+            "JDBC URL of the database to capture, e.g. jdbc:postgresql://localhost:5432/shop.", CdcConfig::parseUrl);
+    /** Database user. */
+    public static final ConfigKey<String> JDBC_USER = ConfigKey.string("cdc.jdbc.user", null,
+            "Database user the source connects as.");
+    /** Database password; never shown. */
+    public static final ConfigKey<String> JDBC_PASSWORD = ConfigKey.password("cdc.jdbc.password",
+            "Password of cdc.jdbc.user. Never logged or shown by toString().");
+    /** The tables to capture. */
+    public static final ConfigKey<List<TableId>> TABLES = ConfigKey.tables("cdc.tables",
+            "Tables to capture, comma-separated schema.table; double-quote parts with upper case, dots or spaces.");
+    /** {@code initial} or {@code never}. */
+    public static final ConfigKey<String> SNAPSHOT_MODE = ConfigKey.choice("cdc.snapshot.mode", "initial",
+            "initial: on first start, emit existing rows as op r, then stream; never: stream changes only.",
+            "initial", "never");
+    /** Largest batch handed to the handler. */
+    public static final ConfigKey<Integer> BATCH_MAX_SIZE = ConfigKey.integer("cdc.batch.max-size", 1000, 1, 1_000_000,
+            "Largest number of events in one batch handed to the handler.");
+    /** How long a poll waits for changes before trying again. */
+    public static final ConfigKey<Duration> POLL_INTERVAL = ConfigKey.duration("cdc.poll.interval",
+            Duration.ofMillis(100), Duration.ofMillis(1),
+            "How long one poll waits for changes; for polling strategies, the pause between polls.");
+    /** Where committed positions are kept. */
+    public static final ConfigKey<String> OFFSET_STORE = ConfigKey.custom("cdc.offset.store", "memory, file:PATH or jdbc",
+            "memory", "Where committed positions are kept: memory (lost on exit), file:PATH (atomic, fsynced) or "
+                    + "jdbc (a table in the captured database).", CdcConfig::parseOffsetStore);
+    /** Schema of the JDBC offset table. */
+    public static final ConfigKey<String> OFFSET_JDBC_SCHEMA = ConfigKey.string("cdc.offset.jdbc.schema", "cdckit",
+            "Schema of the offset table when cdc.offset.store=jdbc; created if missing.");
+    /** Name of the JDBC offset table. */
+    public static final ConfigKey<String> OFFSET_JDBC_TABLE = ConfigKey.string("cdc.offset.jdbc.table", "cdc_offsets",
+            "Name of the offset table when cdc.offset.store=jdbc; created if missing.");
+    /** What to do with a batch the handler keeps failing on. */
+    public static final ConfigKey<String> ERRORS_TOLERANCE = ConfigKey.choice("cdc.errors.tolerance", "none",
+            "none: after the retries, stop with status FAILED; all: hand the batch to the dead-letter handler "
+                    + "and go on.", "none", "all");
+    /** Retries of a failing batch before giving up. */
+    public static final ConfigKey<Integer> ERRORS_MAX_RETRIES = ConfigKey.integer("cdc.errors.max-retries", 10, 0,
+            Integer.MAX_VALUE, "How many times a failed batch is offered again before cdc.errors.tolerance applies.");
+    /** First backoff delay. */
+    public static final ConfigKey<Duration> ERRORS_RETRY_INITIAL_DELAY = ConfigKey.duration(
+            "cdc.errors.retry.initial-delay", Duration.ofMillis(100), Duration.ZERO,
+            "Delay before the first retry; each further retry doubles it up to cdc.errors.retry.max-delay.");
+    /** Largest backoff delay. */
+    public static final ConfigKey<Duration> ERRORS_RETRY_MAX_DELAY = ConfigKey.duration("cdc.errors.retry.max-delay",
+            Duration.ofSeconds(30), Duration.ZERO, "Upper bound of the delay between retries.");
+
+    /** The keys every strategy shares, in documentation order. */
+    public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD, TABLES,
+            SNAPSHOT_MODE, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
+            ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY);
+
+    private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_.-]{1,100}");
+    private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^&;]*");
+
+    private final Map<String, String> raw;
+    private final Map<String, Object> parsed;
+    private final List<ConfigKey<?>> keys;
+
+    private CdcConfig(Map<String, String> raw, Map<String, Object> parsed, List<ConfigKey<?>> keys) {
+        this.raw = raw;
+        this.parsed = parsed;
+        this.keys = keys;
+    }
+
+    /** Builds a config from properties; see the class comment for the checks. */
+    public static CdcConfig from(Properties properties) {
+        Objects.requireNonNull(properties, "properties");
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (String name : properties.stringPropertyNames()) {
+            m.put(name, properties.getProperty(name));
+        }
+        return from(m);
+    }
+
+    /** Builds a config from a map of keys to values (values are converted with {@code toString()}). */
+    public static CdcConfig from(Map<String, ?> values) {
+        Objects.requireNonNull(values, "values");
+        return validate(values, loadKeys());
+    }
+
+    /** A fluent builder; {@link Builder#build()} runs the same checks as {@link #from(Map)}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The value of a key: the configured one, else its default (null when it has none). */
+    @SuppressWarnings("unchecked")
+    public <T> T get(ConfigKey<T> key) {
+        Objects.requireNonNull(key, "key");
+        if (parsed.containsKey(key.name())) {
+            return (T) parsed.get(key.name());
+        }
+        return key.defaultValue();
+    }
+
+    /** True when the key was set explicitly. */
+    public boolean isSet(ConfigKey<?> key) {
+        return raw.containsKey(key.name());
+    }
+
+    /** Every key set under {@code prefix}, with the prefix removed, e.g. pass-through properties. */
+    public Map<String, String> withPrefix(String prefix) {
+        Map<String, String> out = new TreeMap<>();
+        raw.forEach((k, v) -> {
+            if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return out;
+    }
+
+    /** {@code cdc.mode}. */
+    public String mode() {
+        return get(MODE);
+    }
+
+    /** {@code cdc.name}. */
+    public String name() {
+        return get(NAME);
+    }
+
+    /** {@code cdc.jdbc.url}, or null. */
+    public String jdbcUrl() {
+        return get(JDBC_URL);
+    }
+
+    /** {@code cdc.jdbc.user}, or null. */
+    public String jdbcUser() {
+        return get(JDBC_USER);
+    }
+
+    /** {@code cdc.jdbc.password}, or null. Handle with care: never log it. */
+    public String jdbcPassword() {
+        return get(JDBC_PASSWORD);
+    }
+
+    /** {@code cdc.tables}. */
+    public List<TableId> tables() {
+        return get(TABLES);
+    }
+
+    /** Every declared key known to this config (common and strategies'), for documentation. */
+    public List<ConfigKey<?>> declaredKeys() {
+        return keys;
+    }
+
+    /** A builder that starts from this config's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.values.putAll(raw);
+        return b;
+    }
+
+    /** The configured keys and values in key order, secrets and URL passwords masked. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("CdcConfig{");
+        String sep = "";
+        for (Map.Entry<String, String> e : new TreeMap<>(raw).entrySet()) {
+            sb.append(sep).append(e.getKey()).append('=').append(masked(e.getKey(), e.getValue()));
+            sep = ", ";
+        }
+        return sb.append('}').toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CdcConfig c && raw.equals(c.raw);
+    }
+
+    @Override
+    public int hashCode() {
+        return raw.hashCode();
+    }
+
+    private String masked(String key, String value) {
+        ConfigKey<?> k = find(keys, key);
+        if ((k != null && k.secret()) || key.toLowerCase(java.util.Locale.ROOT).contains("password")) {
+            return "******";
+        }
+        return URL_PASSWORD.matcher(value).replaceAll("$1******");
+    }
+
+    static List<ConfigKey<?>> loadKeys() {
+        List<ConfigKey<?>> keys = new ArrayList<>(COMMON_KEYS);
+        for (ChangeSourceProvider p : ChangeSources.providers()) {
+            keys.addAll(p.configKeys());
+        }
+        return Collections.unmodifiableList(keys);
+    }
+
+    private static ConfigKey<?> find(List<ConfigKey<?>> keys, String name) {
+        for (ConfigKey<?> k : keys) {
+            if (!k.isPrefix() && k.name().equals(name)) {
+                return k;
+            }
+        }
+        for (ConfigKey<?> k : keys) {
+            if (k.isPrefix() && k.matches(name)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    private static CdcConfig validate(Map<String, ?> values, List<ConfigKey<?>> keys) {
+        Map<String, String> raw = new LinkedHashMap<>();
+        Map<String, Object> parsed = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, ?> e : values.entrySet()) {
+            String name = Objects.requireNonNull(e.getKey(), "configuration key").strip();
+            if (e.getValue() == null) {
+                continue;
+            }
+            String value = e.getValue().toString();
+            ConfigKey<?> key = find(keys, name);
+            if (key == null) {
+                problems.add(unknownKeyMessage(name, keys));
+                continue;
+            }
+            raw.put(name, value);
+            if (!key.isPrefix()) {
+                try {
+                    parsed.put(name, key.parse(value));
+                } catch (CdcException ex) {
+                    problems.add(ex.getMessage());
+                }
+            }
+        }
+        for (ConfigKey<?> k : keys) {
+            if (k.required() && !raw.containsKey(k.name())) {
+                problems.add("Missing required configuration key '" + k.name() + "': " + k.doc());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new CdcException(problems.size() == 1 ? problems.get(0)
+                    : "Invalid configuration:\n - " + String.join("\n - ", problems));
+        }
+        return new CdcConfig(Collections.unmodifiableMap(raw), Collections.unmodifiableMap(parsed), keys);
+    }
+
+    private static String unknownKeyMessage(String name, List<ConfigKey<?>> keys) {
+        String closest = null;
+        int best = Integer.MAX_VALUE;
+        for (ConfigKey<?> k : keys) {
+            String candidate = k.isPrefix() ? k.name().substring(0, k.name().length() - 1) : k.name();
+            int d = editDistance(name, candidate);
+            if (d < best) {
+                best = d;
+                closest = k.name();
+            }
+        }
+        String msg = "Unknown configuration key '" + name + "'";
+        if (closest != null && best <= Math.max(3, name.length() / 3)) {
+            msg += ": did you mean '" + closest + "'?";
+        } else {
+            msg += ": known keys are " + ConfigKey.describe(keys) + ".";
+        }
+        if (name.startsWith("cdc.") && closest != null && !msg.contains("did you mean")) {
+            return msg;
+        }
+        return msg + (name.startsWith("cdc.") ? "" : " (cdckit keys start with 'cdc.')");
+    }
+
+    static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    private static String parseName(String s) {
+        if (!NAME_PATTERN.matcher(s).matches()) {
+            throw new IllegalArgumentException("1 to 100 letters, digits, '_', '-' or '.'");
+        }
+        return s;
+    }
+
+    private static String parseUrl(String s) {
+        if (!s.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("a PostgreSQL JDBC URL starting with jdbc:postgresql://");
+        }
+        return s;
+    }
+
+    private static String parseOffsetStore(String s) {
+        String v = s.strip();
+        if (v.equals("memory") || v.equals("jdbc")) {
+            return v;
+        }
+        if (v.startsWith("file:") && v.length() > "file:".length()) {
+            return v;
+        }
+        throw new IllegalArgumentException("memory, file:PATH (e.g. file:/var/lib/app/offsets.json) or jdbc");
+    }
+
+    /**
+     * Fluent construction of a {@link CdcConfig}.
+     */
+    public static final class Builder {
+        private final Map<String, Object> values = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /** Sets any key; checked by {@link #build()}. */
+        public Builder set(String key, Object value) {
+            values.put(Objects.requireNonNull(key, "key"), value);
+            return this;
+        }
+
+        /** Sets a declared key. */
+        public <T> Builder set(ConfigKey<T> key, T value) {
+            Object v = value;
+            if (value instanceof Duration d) {
+                v = d.toMillis() + "ms";
+            } else if (value instanceof List<?> list) {
+                v = String.join(",", list.stream().map(Object::toString).toList());
+            }
+            return set(key.name(), v);
+        }
+
+        /** {@code cdc.mode}. */
+        public Builder mode(String mode) {
+            return set(MODE.name(), mode);
+        }
+
+        /** {@code cdc.name}. */
+        public Builder name(String name) {
+            return set(NAME.name(), name);
+        }
+
+        /** {@code cdc.jdbc.url}, {@code cdc.jdbc.user} and {@code cdc.jdbc.password}. */
+        public Builder jdbc(String url, String user, String password) {
+            set(JDBC_URL.name(), url);
+            set(JDBC_USER.name(), user);
+            return set(JDBC_PASSWORD.name(), password);
+        }
+
+        /** {@code cdc.tables}, each in {@code schema.table} syntax. */
+        public Builder tables(String... tables) {
+            return set(TABLES.name(), String.join(",", tables));
+        }
+
+        /** {@code cdc.tables}. */
+        public Builder tables(TableId... tables) {
+            return set(TABLES, List.of(tables));
+        }
+
+        /** Copies all entries of {@code map}. */
+        public Builder putAll(Map<String, ?> map) {
+            map.forEach(this::set);
+            return this;
+        }
+
+        /** Validates and builds. */
+        public CdcConfig build() {
+            return from(values);
+        }
+    }
+}

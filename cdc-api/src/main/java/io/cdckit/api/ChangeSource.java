@@ -1,0 +1,41 @@
+package io.cdckit.api;
+
+/**
+ * A running capture of changes from PostgreSQL, whatever the strategy.
+ *
+ * <pre>{@code
+ * try (ChangeSource source = ChangeSources.create(CdcConfig.from(props))) {
+ *     source.start(batch -> batch.forEach(System.out::println));
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>A source is started once. It delivers batches to the handler on its own thread, commits
+ * a batch's position only after the handler returned, and on {@link #close()} finishes the batch
+ * in flight, commits it and releases its connections.
+ */
+public interface ChangeSource extends AutoCloseable {
+
+    /**
+     * Starts capturing and delivering to {@code handler} on a background thread. Returns once the
+     * source has been set up and checked (connections, privileges, tables), so setup errors are
+     * thrown here.
+     *
+     * @throws CdcException         when the source cannot start; the message names the fix
+     * @throws IllegalStateException when the source was started before
+     */
+    void start(ChangeHandler handler);
+
+    /** Where the source is in its life, and the cause when it failed. */
+    SourceStatus status();
+
+    /** A snapshot of the source's counters. */
+    SourceMetrics metrics();
+
+    /**
+     * Stops delivery: lets the batch in flight finish, commits its position, closes the
+     * strategy's resources. Idempotent.
+     */
+    @Override
+    void close();
+}

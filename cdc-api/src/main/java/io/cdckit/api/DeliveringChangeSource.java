@@ -1,0 +1,269 @@
+package io.cdckit.api;
+
+import io.cdckit.api.SourceStatus.State;
+import io.cdckit.api.spi.ChangeReader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The delivery loop, written once for every strategy: polls the strategy's {@link ChangeReader},
+ * hands batches to the handler, retries failures with exponential backoff, then fails or
+ * dead-letters, and commits a batch's position only after the handler returned.
+ */
+final class DeliveringChangeSource implements ChangeSource {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveringChangeSource.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final CdcConfig config;
+    private final ChangeReader reader;
+    private final OffsetStore store;
+    private final boolean ownsStore;
+    private final DeadLetterHandler deadLetters;
+    private final String name;
+    private final int maxBatch;
+    private final Duration pollInterval;
+    private final boolean tolerateAll;
+    private final int maxRetries;
+    private final Duration initialDelay;
+    private final Duration maxDelay;
+
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch stopSignal = new CountDownLatch(1);
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile SourceStatus status = SourceStatus.of(State.CREATED);
+    private volatile Thread worker;
+
+    private final AtomicLong events = new AtomicLong();
+    private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong handlerFailures = new AtomicLong();
+    private final AtomicLong retries = new AtomicLong();
+    private final AtomicLong deadLettered = new AtomicLong();
+    private volatile long lastEventMillis = -1;
+    private volatile long lagMs = -1;
+
+    DeliveringChangeSource(CdcConfig config, ChangeReader reader, OffsetStore store, boolean ownsStore,
+                           DeadLetterHandler deadLetters) {
+        this.config = config;
+        this.reader = reader;
+        this.store = store;
+        this.ownsStore = ownsStore;
+        this.deadLetters = deadLetters;
+        this.name = config.name();
+        this.maxBatch = config.get(CdcConfig.BATCH_MAX_SIZE);
+        this.pollInterval = config.get(CdcConfig.POLL_INTERVAL);
+        this.tolerateAll = "all".equals(config.get(CdcConfig.ERRORS_TOLERANCE));
+        this.maxRetries = config.get(CdcConfig.ERRORS_MAX_RETRIES);
+        this.initialDelay = config.get(CdcConfig.ERRORS_RETRY_INITIAL_DELAY);
+        this.maxDelay = config.get(CdcConfig.ERRORS_RETRY_MAX_DELAY);
+    }
+
+    @Override
+    public void start(ChangeHandler handler) {
+        java.util.Objects.requireNonNull(handler, "handler");
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("source '" + name + "' was already started; create a new one");
+        }
+        if (closed.get()) {
+            throw new IllegalStateException("source '" + name + "' is closed");
+        }
+        status = SourceStatus.of(State.STARTING);
+        Position from;
+        try {
+            from = store.load(name).orElse(null);
+            if (store instanceof MemoryOffsetStore) {
+                LOG.warn("Source '{}' keeps its position in memory (cdc.offset.store=memory): a restarted JVM "
+                        + "starts over. Set cdc.offset.store=file:PATH or jdbc to resume after a restart.", name);
+            }
+            LOG.info("Starting source '{}' (cdc.mode={}, tables={}) {}", name, config.mode(), config.tables(),
+                    from == null ? "from the beginning" : "after position " + from.fields());
+            reader.open(from);
+        } catch (Exception e) {
+            CdcException failure = e instanceof CdcException ce ? ce
+                    : new CdcException("Source '" + name + "' could not start: " + e.getMessage(), e);
+            status = new SourceStatus(State.FAILED, failure);
+            release();
+            finished.countDown();
+            throw failure;
+        }
+        status = SourceStatus.of(State.RUNNING);
+        Thread t = new Thread(() -> run(handler), "cdckit-" + name);
+        worker = t;
+        t.start();
+    }
+
+    private void run(ChangeHandler handler) {
+        try {
+            while (!stopRequested()) {
+                List<ChangeEvent> batch = reader.poll(maxBatch, pollInterval);
+                if (batch.isEmpty()) {
+                    continue;
+                }
+                if (!deliver(handler, Collections.unmodifiableList(batch))) {
+                    break;
+                }
+                Position last = batch.get(batch.size() - 1).position();
+                store.save(name, last);
+                reader.committed(last);
+            }
+            status = SourceStatus.of(State.STOPPED);
+            LOG.info("Source '{}' stopped after {} events", name, events.get());
+        } catch (Throwable t) {
+            status = new SourceStatus(State.FAILED, t);
+            LOG.error("Source '{}' failed and stopped; the last committed position is kept, so a restart "
+                    + "resumes after it", name, t);
+        } finally {
+            release();
+            finished.countDown();
+        }
+    }
+
+    /** Hands the batch to the handler; false when stopped before it was processed. */
+    private boolean deliver(ChangeHandler handler, List<ChangeEvent> batch) throws Exception {
+        int attempt = 0;
+        while (true) {
+            try {
+                handler.handle(batch);
+                delivered(batch);
+                if (status.state() == State.RETRYING) {
+                    status = SourceStatus.of(State.RUNNING);
+                }
+                return true;
+            } catch (Exception e) {
+                handlerFailures.incrementAndGet();
+                if (attempt >= maxRetries) {
+                    return giveUp(batch, e, attempt);
+                }
+                status = SourceStatus.of(State.RETRYING);
+                Duration delay = backoff(attempt);
+                LOG.warn("Handler of source '{}' failed on a batch of {} events (attempt {} of {}); retrying in {}",
+                        name, batch.size(), attempt + 1, maxRetries + 1, ConfigKey.format(delay), e);
+                if (stopSignal.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return false;
+                }
+                attempt++;
+                retries.incrementAndGet();
+            }
+        }
+    }
+
+    private boolean giveUp(List<ChangeEvent> batch, Exception cause, int attempts) throws Exception {
+        ChangeEvent first = batch.get(0);
+        String what = "a batch of " + batch.size() + " events (first: " + first.table() + " op "
+                + first.op().code() + " key " + first.key() + ")";
+        if (!tolerateAll) {
+            throw new CdcException("The handler of source '" + name + "' failed on " + what + " after " + attempts
+                    + " retries (cdc.errors.max-retries=" + maxRetries + ", cdc.errors.tolerance=none). The source "
+                    + "stopped without committing the batch: fix the handler and restart to resume at this batch, "
+                    + "or set cdc.errors.tolerance=all to dead-letter such batches.", cause);
+        }
+        deadLetters.handle(batch, cause);
+        deadLettered.addAndGet(batch.size());
+        status = SourceStatus.of(State.RUNNING);
+        LOG.warn("Source '{}' dead-lettered {} after {} retries", name, what, attempts);
+        return true;
+    }
+
+    private Duration backoff(int attempt) {
+        long initial = initialDelay.toMillis();
+        long max = maxDelay.toMillis();
+        long d = attempt >= 62 ? max : initial << Math.min(attempt, 30);
+        if (d < 0 || d > max) {
+            d = max;
+        }
+        return Duration.ofMillis(d);
+    }
+
+    private void delivered(List<ChangeEvent> batch) {
+        long now = System.currentTimeMillis();
+        events.addAndGet(batch.size());
+        batches.incrementAndGet();
+        lastEventMillis = now;
+        Long commitTs = batch.get(batch.size() - 1).source().tsMs();
+        lagMs = commitTs == null ? -1 : Math.max(0, now - commitTs);
+    }
+
+    private boolean stopRequested() {
+        return stopSignal.getCount() == 0;
+    }
+
+    private void release() {
+        try {
+            reader.close();
+        } catch (Exception e) {
+            LOG.warn("Closing the reader of source '{}' failed", name, e);
+        }
+        if (ownsStore) {
+            try {
+                store.close();
+            } catch (Exception e) {
+                LOG.warn("Closing the offset store of source '{}' failed", name, e);
+            }
+        }
+    }
+
+    @Override
+    public SourceStatus status() {
+        return status;
+    }
+
+    @Override
+    public SourceMetrics metrics() {
+        long last = lastEventMillis;
+        return new SourceMetrics(events.get(), batches.get(), last < 0 ? null : Instant.ofEpochMilli(last),
+                last < 0 ? -1 : Math.max(0, System.currentTimeMillis() - last), handlerFailures.get(),
+                retries.get(), deadLettered.get(), lagMs);
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            awaitWorker();
+            return;
+        }
+        stopSignal.countDown();
+        if (!started.get() || worker == null) {
+            if (finished.getCount() > 0) {
+                release();
+                finished.countDown();
+            }
+            if (status.state() != State.FAILED) {
+                status = SourceStatus.of(State.STOPPED);
+            }
+            return;
+        }
+        awaitWorker();
+    }
+
+    private void awaitWorker() {
+        Thread t = worker;
+        if (t == null || t == Thread.currentThread()) {
+            return;
+        }
+        try {
+            if (!finished.await(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("Source '{}' did not stop within {}; interrupting its handler", name,
+                        ConfigKey.format(CLOSE_TIMEOUT));
+                t.interrupt();
+                finished.await(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ChangeSource{name=" + name + ", mode=" + config.mode() + ", status=" + status.state() + "}";
+    }
+}

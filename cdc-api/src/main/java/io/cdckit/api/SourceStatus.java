@@ -1,0 +1,36 @@
+package io.cdckit.api;
+
+/**
+ * The life-cycle state of a {@link ChangeSource}, with the cause when it failed.
+ *
+ * @param state   the state
+ * @param failure why the source failed; null unless {@code state} is {@link State#FAILED}
+ */
+public record SourceStatus(State state, Throwable failure) {
+
+    /** The states a source passes through. */
+    public enum State {
+        /** Created, not started. */
+        CREATED,
+        /** Starting: checking setup, loading the committed position. */
+        STARTING,
+        /** Capturing and delivering. */
+        RUNNING,
+        /** The handler failed; the batch is being retried with backoff. */
+        RETRYING,
+        /** Stopped by {@link ChangeSource#close()}. */
+        STOPPED,
+        /** Stopped by an error; see {@link SourceStatus#failure()}. */
+        FAILED
+    }
+
+    /** A status without failure. */
+    public static SourceStatus of(State state) {
+        return new SourceStatus(state, null);
+    }
+
+    /** True while the source captures (running or retrying). */
+    public boolean isActive() {
+        return state == State.RUNNING || state == State.RETRYING;
+    }
+}

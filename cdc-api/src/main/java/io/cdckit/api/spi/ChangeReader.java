@@ -1,0 +1,45 @@
+package io.cdckit.api.spi;
+
+import io.cdckit.api.ChangeEvent;
+import io.cdckit.api.Position;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The part of a strategy that the delivery loop drives: "give me the changes after position P".
+ *
+ * <p>Batching, handler calls, retries, offset commits, status and metrics are the delivery
+ * loop's job, written once for every strategy. A reader is used by one thread at a time:
+ * {@link #open}, then {@link #poll} and {@link #committed} repeatedly, then {@link #close}.
+ */
+public interface ChangeReader extends AutoCloseable {
+
+    /**
+     * Checks the setup, acquires connections and positions the reader just after {@code after}.
+     * With {@code after == null} the source starts fresh and follows {@code cdc.snapshot.mode}.
+     *
+     * @throws io.cdckit.api.CdcException naming the fix when the setup is wrong
+     * @throws Exception                  on other failures
+     */
+    void open(Position after) throws Exception;
+
+    /**
+     * The next changes after those already returned, in commit order, at most {@code maxEvents},
+     * waiting up to {@code timeout} for the first one. Returns an empty list when none came in
+     * time. Each event's {@link ChangeEvent#position()} is where the source stands after it.
+     */
+    List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception;
+
+    /**
+     * Tells the reader that every event up to and including {@code position} was handled and its
+     * position saved, so it may release them (advance a replication slot, delete consumed log
+     * rows). Called after each committed batch.
+     */
+    default void committed(Position position) throws Exception {
+    }
+
+    /** Releases connections and threads. Called once, also after a failed {@link #open}. */
+    @Override
+    void close() throws Exception;
+}

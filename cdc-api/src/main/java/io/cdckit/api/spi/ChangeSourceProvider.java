@@ -1,0 +1,27 @@
+package io.cdckit.api.spi;
+
+import io.cdckit.api.CdcConfig;
+import io.cdckit.api.ConfigKey;
+
+import java.util.List;
+
+/**
+ * A capture strategy, found with {@link java.util.ServiceLoader}: a module registers its
+ * provider in {@code META-INF/services/io.cdckit.api.spi.ChangeSourceProvider}, and
+ * {@link io.cdckit.api.ChangeSources#create} picks it when {@code cdc.mode} equals its
+ * {@link #mode()}. Nothing else changes to add a strategy.
+ */
+public interface ChangeSourceProvider {
+
+    /** The value of {@code cdc.mode} that selects this strategy, e.g. {@code "log"}. */
+    String mode();
+
+    /** The keys this strategy adds, by convention under {@code cdc.<mode>.}. */
+    List<ConfigKey<?>> configKeys();
+
+    /**
+     * Creates the strategy's reader for a validated config. Must not connect yet: that happens in
+     * {@link ChangeReader#open}.
+     */
+    ChangeReader createReader(CdcConfig config);
+}
