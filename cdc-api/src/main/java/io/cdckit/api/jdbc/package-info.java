@@ -1,0 +1,7 @@
+/**
+ * JDBC building blocks that strategies share: decoding result-set columns into the typed values
+ * of the event model ({@link io.cdckit.api.jdbc.ColumnDecoder}) and reading a captured table's
+ * columns and primary key from the catalog ({@link io.cdckit.api.jdbc.TableSchema}). Only
+ * {@code java.sql} is used; the PostgreSQL driver comes with the strategy modules.
+ */
+package io.cdckit.api.jdbc;
