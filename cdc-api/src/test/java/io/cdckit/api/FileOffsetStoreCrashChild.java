@@ -43,6 +43,7 @@ public final class FileOffsetStoreCrashChild {
             case "count" -> count(file, out);
             case "open" -> {
                 try (OffsetStore store = new FileOffsetStore(file)) {
+                    store.load(SOURCE);
                     out.println("opened");
                 } catch (CdcException e) {
                     out.println("refused " + e.getMessage());
@@ -51,6 +52,7 @@ public final class FileOffsetStoreCrashChild {
             }
             case "hold" -> {
                 try (OffsetStore store = new FileOffsetStore(file)) {
+                    store.load(SOURCE);
                     out.println("holding");
                     out.flush();
                     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
