@@ -14,7 +14,7 @@ import java.util.Objects;
  * made them. Values are JSON scalars only (String, Long, Boolean or null) so that a position
  * survives a round trip through JSON unchanged; integers are widened to Long.
  *
- * @param fields the strategy's fields, in a stable order
+ * @param fields the strategy's fields; their order carries no meaning (equality is map equality)
  */
 public record Position(Map<String, Object> fields) {
 
