@@ -1,6 +1,7 @@
 package io.cdckit.api;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerationException;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -82,8 +83,11 @@ import java.util.Objects;
  */
 public final class ChangeEventJson {
 
-    /** Longest number read: enough for any PostgreSQL numeric (131072 + 16383 digits). */
-    private static final int MAX_NUMBER_LENGTH = 200_000;
+    /**
+     * Longest number read or written, in characters: enough for any PostgreSQL numeric (131072
+     * digits before the point and 16383 after).
+     */
+    static final int MAX_NUMBER_LENGTH = 200_000;
 
     private static final ObjectMapper MAPPER = createMapper();
     private static final JsonNodeFactory NODES = MAPPER.getNodeFactory();
@@ -205,6 +209,16 @@ public final class ChangeEventJson {
         }
     }
 
+    /**
+     * Whether a decimal's plain form stays within {@link #MAX_NUMBER_LENGTH}, so that a short
+     * text such as {@code 1e999999999} cannot turn into a billion digits.
+     */
+    static boolean fitsPlain(BigDecimal value) {
+        long scale = value.scale();
+        long digits = scale <= 0 ? value.precision() - scale : Math.max(value.precision(), scale) + 1;
+        return digits + 2 <= MAX_NUMBER_LENGTH;
+    }
+
     private static String describe(JsonProcessingException e) {
         JsonLocation at = e.getLocation();
         String message = e.getOriginalMessage();
@@ -317,8 +331,12 @@ public final class ChangeEventJson {
         public void writeNumber(BigDecimal value) throws IOException {
             if (value == null) {
                 writeNull();
-            } else {
+            } else if (fitsPlain(value)) {
                 delegate.writeNumber(value.toPlainString());
+            } else {
+                throw new JsonGenerationException("a number of " + value.precision() + " digits with scale "
+                        + value.scale() + " is too long to write in plain notation (limit " + MAX_NUMBER_LENGTH
+                        + " characters)", this);
             }
         }
     }

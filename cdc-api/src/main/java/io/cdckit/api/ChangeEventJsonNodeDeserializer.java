@@ -19,6 +19,8 @@ import java.math.BigDecimal;
  * nodes, and every other number as a BigDecimal node with its scale ({@code 1.50} stays
  * {@code 1.50}). The one exception is a negative zero such as {@code -0.0}, which BigDecimal
  * cannot hold: it becomes the double {@code -0.0}, so that a float column's sign of zero survives.
+ * A number whose plain form would be longer than {@link ChangeEventJson#MAX_NUMBER_LENGTH}
+ * characters (such as {@code 1e999999999}) is rejected.
  */
 final class ChangeEventJsonNodeDeserializer extends StdDeserializer<JsonNode> {
 
@@ -78,6 +80,11 @@ final class ChangeEventJsonNodeDeserializer extends StdDeserializer<JsonNode> {
                     return nodes.numberNode(p.getDoubleValue());
                 }
                 BigDecimal value = p.getDecimalValue();
+                if (!ChangeEventJson.fitsPlain(value)) {
+                    return ctxt.reportInputMismatch(this, "a number of %d digits with scale %d is too long to"
+                            + " write in plain notation (limit %d characters)", value.precision(), value.scale(),
+                            ChangeEventJson.MAX_NUMBER_LENGTH);
+                }
                 if (value.signum() == 0 && p.getText().startsWith("-")) {
                     return nodes.numberNode(-0.0d);
                 }
