@@ -46,7 +46,8 @@ import java.util.Objects;
  * Unknown source fields are written as JSON null. {@code position} holds the fields of the
  * {@link Position}. {@code types} has one tag for every column that has a non-null value in
  * {@code before}, {@code after} or {@code key}; it is what lets {@link #read} rebuild the exact
- * Java classes.
+ * Java classes. A column whose values would need two different tags (an Integer in
+ * {@code before} and a Long in {@code after}) cannot be written.
  *
  * <p>Column values:
  * <table>
@@ -66,8 +67,9 @@ import java.util.Objects;
  * <tr><td>JsonNode</td><td>string holding the JSON text, as Debezium writes {@code io.debezium.data.Json};
  *     so a json {@code null} is the string {@code "null"}, unlike SQL NULL</td><td>json</td></tr>
  * <tr><td>List (nested for more dimensions, null elements allowed)</td><td>array</td>
- *     <td>element tag plus {@code []} per dimension, such as {@code int4[][]}; {@code text[]} for
- *     an array without any non-null element</td></tr>
+ *     <td>element tag plus {@code []} per dimension, such as {@code int4[][]}, from the first
+ *     non-null element; an array without any ({@code []}, {@code [null]}) is {@code text[]}, or
+ *     takes the tag of the same column's array in the other row image</td></tr>
  * <tr><td>null (SQL NULL)</td><td>null</td><td>none</td></tr>
  * </table>
  *
@@ -77,7 +79,9 @@ import java.util.Objects;
  * Without {@code key} the key is empty; without {@code position} the position is empty.
  *
  * <p>A BigDecimal with a negative scale (which PostgreSQL never produces) is written plain, as
- * an integer, and so comes back with scale 0.
+ * an integer, and so comes back with scale 0. Floats keep their exact bits, including
+ * {@code -0.0}. Reading is lenient where it costs nothing: a json column may hold its document
+ * inline instead of as text, and a float or numeric column any JSON number.
  *
  * <p>Thread-safe; every method is static and shares one configured {@link ObjectMapper}.
  */
