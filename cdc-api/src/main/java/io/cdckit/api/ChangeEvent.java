@@ -42,7 +42,7 @@ public record ChangeEvent(Op op, Map<String, Object> before, Map<String, Object>
         key = key == null ? Map.of() : freeze(key);
     }
 
-    /** The changed table. */
+    /** The changed table, or null when the source does not say. */
     public TableId table() {
         return source.tableId();
     }

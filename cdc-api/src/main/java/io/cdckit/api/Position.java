@@ -66,6 +66,6 @@ public record Position(Map<String, Object> fields) {
             return ((Number) value).longValue();
         }
         throw new IllegalArgumentException("position field '" + name + "' holds a " + value.getClass().getName()
-                + ": only String, Long, Integer, Boolean or null are allowed");
+                + ": only String, Long, Integer, Short, Byte, Boolean or null are allowed");
     }
 }

@@ -29,9 +29,9 @@ public record SourceInfo(String version, String connector, String name, Long tsM
     /** Value of {@link #snapshot()} for the last row of a snapshot. */
     public static final String SNAPSHOT_LAST = "last";
 
-    /** The changed table as a {@link TableId}. */
+    /** The changed table as a {@link TableId}, or null when schema or table is not known. */
     public TableId tableId() {
-        return new TableId(schema, table);
+        return schema == null || table == null ? null : new TableId(schema, table);
     }
 
     /** True when this event was produced by a snapshot. */
