@@ -1,0 +1,405 @@
+package io.cdckit.testkit;
+
+import io.cdckit.api.CdcConfig;
+import io.cdckit.api.ChangeEvent;
+import io.cdckit.api.ChangeHandler;
+import io.cdckit.api.ChangeSource;
+import io.cdckit.api.ChangeSources;
+import io.cdckit.api.Op;
+import io.cdckit.api.OffsetStore;
+import io.cdckit.api.OffsetStores;
+import io.cdckit.api.TableId;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * The behaviour every capture strategy must show, run against a real PostgreSQL.
+ *
+ * <p>A strategy module extends this class, says how to configure its source
+ * ({@link #strategyProperties()}, at least {@code cdc.mode}) and declares its
+ * {@link #capabilities()}. The contract then checks that inserts, updates and deletes arrive as
+ * c/u/d with the right key, before and after; that every type of the type table arrives as the
+ * same typed value; that a restarted source resumes and delivers what changed while it was
+ * stopped; that a failing handler gets the batch again and nothing is lost; that tables in two
+ * schemas and quoted, mixed-case and unicode identifiers work; that nothing is invented
+ * (rolled-back work, tables not captured). Each test uses its own tables in the class's database.
+ */
+@PostgresTest
+public abstract class ChangeSourceContractTest {
+
+
+    /** The test class's database. */
+    protected TestDatabase db;
+    private String testName;
+    private final List<ChangeSource> sources = new ArrayList<>();
+
+    /** What the strategy can see. */
+    protected abstract Capabilities capabilities();
+
+    /** The strategy's configuration, at least {@code cdc.mode}; connection and tables are added. */
+    protected abstract Map<String, String> strategyProperties();
+
+    /**
+     * Creates the source under test. The default goes through {@link ChangeSources}; override
+     * to decorate it.
+     */
+    protected ChangeSource createSource(CdcConfig config, OffsetStore offsets) {
+        return ChangeSources.builder(config).offsetStore(offsets).build();
+    }
+
+    /** How long to wait for expected events before failing. */
+    protected Duration waitTime() {
+        return Duration.ofSeconds(30);
+    }
+
+    /**
+     * How long to keep listening after the expected events arrived, to catch extra (invented or
+     * duplicated) events before asserting the exact list.
+     */
+    protected Duration settleTime() {
+        return Duration.ofMillis(500);
+    }
+
+    @BeforeEach
+    void bindDatabase(TestDatabase database, TestInfo info) {
+        this.db = database;
+        this.testName = info.getTestMethod().orElseThrow().getName().toLowerCase();
+    }
+
+    @AfterEach
+    void closeSources() {
+        for (ChangeSource s : sources) {
+            s.close();
+        }
+        sources.clear();
+    }
+
+    /** The config for this test's source over {@code tables}. */
+    protected CdcConfig config(String sourceName, TableId... tables) {
+        Map<String, Object> props = new LinkedHashMap<>(db.cdcProperties());
+        props.put("cdc.name", sourceName);
+        props.put("cdc.snapshot.mode", "never");
+        props.put("cdc.poll.interval", "20ms");
+        props.put("cdc.errors.retry.initial-delay", "10ms");
+        props.put("cdc.errors.retry.max-delay", "50ms");
+        props.putAll(strategyProperties());
+        return CdcConfig.builder().putAll(props).tables(tables).build();
+    }
+
+    /** Starts a source delivering to {@code handler}; closed after the test. */
+    protected ChangeSource start(CdcConfig config, OffsetStore offsets, ChangeHandler handler) {
+        ChangeSource source = createSource(config, offsets);
+        sources.add(source);
+        if (handler instanceof CapturedEvents captured) {
+            captured.watching(source);
+        }
+        source.start(handler);
+        return source;
+    }
+
+    /** A table name for this test, within PostgreSQL's 63-byte identifier limit. */
+    private TableId table(String suffix) {
+        String base = testName.length() > 40 ? testName.substring(0, 40) : testName;
+        return new TableId("public", "c_" + base + "_" + suffix);
+    }
+
+    private void createStandardTable(TableId t) {
+        db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, name text NOT NULL, qty int,"
+                + " updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+    }
+
+    private void settle() {
+        try {
+            Thread.sleep(settleTime().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Map<String, Object> row(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    private static void assertColumns(Map<String, Object> expected, Map<String, Object> actual, String what) {
+        assertThat(TypedValueAssert.differences(expected, actual)).as(what).isEmpty();
+    }
+
+    @Test
+    void insertUpdateDeleteArriveWithKeyBeforeAndAfter() {
+        TableId t = table("crud");
+        createStandardTable(t);
+        CapturedEvents captured = new CapturedEvents();
+        start(config("crud", t), OffsetStores.memory(), captured);
+
+        db.execute("INSERT INTO " + t.quoted() + " (id, name, qty) VALUES (1, 'apple', 5)");
+        db.execute("UPDATE " + t.quoted() + " SET qty = 6, updated_at = clock_timestamp() WHERE id = 1");
+        db.execute("UPDATE " + t.quoted() + " SET qty = 7, updated_at = clock_timestamp() WHERE id = 1");
+        db.execute("DELETE FROM " + t.quoted() + " WHERE id = 1");
+        db.execute("INSERT INTO " + t.quoted() + " (id, name, qty) VALUES (2, 'pear', 1)");
+
+        captured.awaitAtLeast(1, e -> e.key().get("id").equals(2), waitTime());
+        settle();
+        List<ChangeEvent> events = captured.events();
+        Capabilities can = capabilities();
+
+        List<String> expectedOps = new ArrayList<>();
+        expectedOps.add("c:1");
+        if (can.everyIntermediateUpdate()) {
+            expectedOps.add("u:1");
+            expectedOps.add("u:1");
+        }
+        if (can.deletes()) {
+            expectedOps.add("d:1");
+        }
+        expectedOps.add("c:2");
+        if (can.everyIntermediateUpdate() && can.deletes()) {
+            assertThat(events).extracting(e -> e.op().code() + ":" + e.key().get("id"))
+                    .as("exactly these events, in commit order").containsExactlyElementsOf(expectedOps);
+        } else {
+            // a strategy that collapses updates may see the insert of row 1 merged with its updates
+            assertThat(events).extracting(e -> e.key().get("id")).as("no event for another row")
+                    .allMatch(id -> id.equals(1) || id.equals(2));
+            assertThat(events.get(events.size() - 1).op()).isEqualTo(Op.CREATE);
+        }
+
+        for (ChangeEvent e : events) {
+            assertThat(e.table()).isEqualTo(t);
+            assertThat(e.source().schema()).isEqualTo("public");
+            assertThat(e.source().table()).isEqualTo(t.table());
+            assertThat(e.key()).containsOnlyKeys("id");
+            assertThat(e.position()).isNotNull();
+            switch (e.op()) {
+                case CREATE -> {
+                    assertThat(e.before()).isNull();
+                    assertThat(e.after()).containsEntry("id", e.key().get("id"));
+                }
+                case UPDATE -> {
+                    assertThat(e.after()).containsEntry("id", 1);
+                    if (can.beforeImage()) {
+                        assertThat(e.before()).as("before image of an update").containsEntry("id", 1)
+                                .containsEntry("name", "apple");
+                    }
+                }
+                case DELETE -> {
+                    assertThat(e.after()).isNull();
+                    assertThat(e.key()).containsEntry("id", 1);
+                    if (can.beforeImage()) {
+                        assertColumns(row("id", 1, "name", "apple", "qty", 7), e.before(), "before of delete");
+                    }
+                }
+                default -> throw new AssertionError("unexpected op " + e.op() + " in " + e);
+            }
+        }
+        if (can.everyIntermediateUpdate()) {
+            assertColumns(row("id", 1, "name", "apple", "qty", 5), events.get(0).after(), "after of insert");
+            assertColumns(row("id", 1, "name", "apple", "qty", 6), events.get(1).after(), "after of 1st update");
+            assertColumns(row("id", 1, "name", "apple", "qty", 7), events.get(2).after(), "after of 2nd update");
+            if (can.beforeImage()) {
+                assertColumns(row("id", 1, "qty", 5), events.get(1).before(), "before of 1st update");
+                assertColumns(row("id", 1, "qty", 6), events.get(2).before(), "before of 2nd update");
+            }
+        }
+        assertColumns(row("id", 2, "name", "pear", "qty", 1), events.get(events.size() - 1).after(), "insert 2");
+    }
+
+    @Test
+    void everyTypeArrivesAsTheSameTypedValue() throws SQLException {
+        TableId t = table("types");
+        db.execute("DO $$ BEGIN CREATE TYPE contract_mood AS ENUM ('sad', 'ok', 'happy'); "
+                + "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+        db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, " + TypeMatrix.columnDefinitions()
+                + ", updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        CapturedEvents captured = new CapturedEvents();
+        start(config("types", t), OffsetStores.memory(), captured);
+
+        List<Map<String, Object>> rows = TypeMatrix.rows();
+        try (Connection c = db.connect()) {
+            for (int i = 0; i < rows.size(); i++) {
+                TypeMatrix.insert(c, t, i + 1, rows.get(i));
+            }
+        }
+        List<ChangeEvent> events = captured.awaitAtLeast(rows.size(), waitTime());
+        settle();
+        assertThat(captured.events()).hasSize(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            ChangeEvent e = events.get(i);
+            assertThat(e.op()).isEqualTo(Op.CREATE);
+            assertThat(e.key()).containsEntry("id", i + 1);
+            assertColumns(rows.get(i), e.after(), "row " + (i + 1) + " (" + TypeMatrix.describe(i) + ")");
+        }
+        if (capabilities().everyIntermediateUpdate() && capabilities().beforeImage()) {
+            try (Connection c = db.connect()) {
+                TypeMatrix.update(c, t, 1, rows.get(2));
+            }
+            ChangeEvent u = captured.awaitAtLeast(1, e -> e.op() == Op.UPDATE, waitTime()).get(0);
+            assertColumns(rows.get(0), u.before(), "before image of the typed update");
+            assertColumns(rows.get(2), u.after(), "after image of the typed update");
+        }
+    }
+
+    @Test
+    void restartResumesAndDeliversChangesMadeWhileStopped() {
+        TableId t = table("restart");
+        createStandardTable(t);
+        OffsetStore offsets = OffsetStores.memory();
+        CdcConfig cfg = config("restart", t);
+
+        CapturedEvents first = new CapturedEvents();
+        ChangeSource s1 = start(cfg, offsets, first);
+        for (int i = 1; i <= 3; i++) {
+            db.execute("INSERT INTO " + t.quoted() + " (id, name) VALUES (" + i + ", 'before stop')");
+        }
+        first.awaitAtLeast(3, waitTime());
+        s1.close();
+        assertThat(first.events()).extracting(e -> e.key().get("id")).containsExactly(1, 2, 3);
+
+        for (int i = 4; i <= 6; i++) {
+            db.execute("INSERT INTO " + t.quoted() + " (id, name) VALUES (" + i + ", 'while stopped')");
+        }
+
+        CapturedEvents second = new CapturedEvents();
+        start(cfg, offsets, second);
+        db.execute("INSERT INTO " + t.quoted() + " (id, name) VALUES (7, 'after restart')");
+        second.awaitAtLeast(1, e -> e.key().get("id").equals(7), waitTime());
+        settle();
+        assertThat(second.events()).as("resumes after the committed position: nothing lost, nothing repeated")
+                .extracting(e -> e.op().code() + ":" + e.key().get("id"))
+                .containsExactly("c:4", "c:5", "c:6", "c:7");
+    }
+
+    @Test
+    void failingHandlerGetsTheBatchAgainAndNothingIsLost() {
+        TableId t = table("retry");
+        createStandardTable(t);
+        AtomicInteger calls = new AtomicInteger();
+        List<List<Object>> offered = new ArrayList<>();
+        CapturedEvents processed = new CapturedEvents();
+        ChangeHandler flaky = batch -> {
+            synchronized (offered) {
+                offered.add(batch.stream().map(e -> e.key().get("id")).toList());
+            }
+            if (calls.incrementAndGet() <= 2) {
+                throw new IllegalStateException("handler not ready yet");
+            }
+            processed.handle(batch);
+        };
+        ChangeSource source = start(config("retry", t), OffsetStores.memory(), flaky);
+        processed.watching(source);
+        db.execute("INSERT INTO " + t.quoted() + " (id, name) SELECT g, 'r' || g FROM generate_series(1, 5) g");
+        processed.awaitAtLeast(5, waitTime());
+        for (int i = 6; i <= 8; i++) {
+            db.execute("INSERT INTO " + t.quoted() + " (id, name) VALUES (" + i + ", 'later')");
+        }
+        processed.awaitAtLeast(8, waitTime());
+        settle();
+        assertThat(processed.events()).extracting(e -> e.key().get("id")).containsExactly(1, 2, 3, 4, 5, 6, 7, 8);
+        synchronized (offered) {
+            assertThat(offered.size()).isGreaterThanOrEqualTo(3);
+            assertThat(offered.get(1)).as("the failed batch is offered again").isEqualTo(offered.get(0));
+            assertThat(offered.get(2)).isEqualTo(offered.get(0));
+        }
+        assertThat(source.metrics().handlerFailures()).isEqualTo(2);
+        assertThat(source.metrics().retries()).isEqualTo(2);
+    }
+
+    @Test
+    void tablesInTwoSchemasWithQuotedMixedCaseAndUnicodeIdentifiers() {
+        String schemaA = "Sales Δ " + testName.length();
+        String schemaB = "archive_" + testName.length();
+        TableId a = new TableId(schemaA, "Order \"Lines\"");
+        TableId b = new TableId(schemaB, "Order \"Lines\"");
+        for (TableId t : List.of(a, b)) {
+            db.execute("CREATE SCHEMA IF NOT EXISTS " + TableId.quote(t.schema()));
+            db.execute("CREATE TABLE " + t.quoted() + " (\"Id\" int PRIMARY KEY, \"Mixed Case\" text, "
+                    + "\"quote\"\"col\" int, \"größe\" text,"
+                    + " updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        }
+        CapturedEvents captured = new CapturedEvents();
+        start(config("idents", a, b), OffsetStores.memory(), captured);
+        try (Connection c = db.connect()) {
+            for (TableId t : List.of(a, b)) {
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t.quoted()
+                        + " (\"Id\", \"Mixed Case\", \"quote\"\"col\", \"größe\") VALUES (?, ?, ?, ?)")) {
+                    ps.setInt(1, 1);
+                    ps.setString(2, "in " + t.schema());
+                    ps.setInt(3, 42);
+                    ps.setString(4, "groß");
+                    ps.executeUpdate();
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        List<ChangeEvent> events = captured.awaitAtLeast(2, waitTime());
+        settle();
+        assertThat(captured.events()).hasSize(2);
+        assertThat(events).extracting(ChangeEvent::table).containsExactlyInAnyOrder(a, b);
+        for (ChangeEvent e : events) {
+            assertThat(e.key()).isEqualTo(Map.of("Id", 1));
+            assertColumns(row("Id", 1, "Mixed Case", "in " + e.table().schema(), "quote\"col", 42, "größe", "groß"),
+                    e.after(), "row of " + e.table());
+        }
+    }
+
+    @Test
+    void nothingIsInventedForRolledBackWorkOrTablesNotCaptured() throws SQLException {
+        TableId captured = table("captured");
+        TableId other = table("other");
+        createStandardTable(captured);
+        createStandardTable(other);
+        CapturedEvents events = new CapturedEvents();
+        start(config("invent", captured), OffsetStores.memory(), events);
+
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try (var st = c.createStatement()) {
+                st.executeUpdate("INSERT INTO " + captured.quoted() + " (id, name) VALUES (1, 'rolled back')");
+            }
+            c.rollback();
+        }
+        db.execute("INSERT INTO " + other.quoted() + " (id, name) VALUES (1, 'not captured')");
+        db.execute("INSERT INTO " + captured.quoted() + " (id, name) VALUES (2, 'committed')");
+        events.awaitAtLeast(1, waitTime());
+        settle();
+        assertThat(events.events()).extracting(e -> e.table() + ":" + e.op().code() + ":" + e.key().get("id"))
+                .containsExactly(captured + ":c:2");
+    }
+
+    @Test
+    void truncateArrivesAsOpT() {
+        assumeThat(capabilities().truncate()).as("strategy declares it sees TRUNCATE").isTrue();
+        TableId t = table("trunc");
+        createStandardTable(t);
+        CapturedEvents captured = new CapturedEvents();
+        start(config("trunc", t), OffsetStores.memory(), captured);
+        db.execute("INSERT INTO " + t.quoted() + " (id, name) VALUES (1, 'x')");
+        db.execute("TRUNCATE " + t.quoted());
+        db.execute("INSERT INTO " + t.quoted() + " (id, name) VALUES (2, 'y')");
+        captured.awaitAtLeast(3, waitTime());
+        settle();
+        assertThat(captured.events()).extracting(e -> e.op().code()).containsExactly("c", "t", "c");
+        ChangeEvent truncate = captured.events().get(1);
+        assertThat(truncate.table()).isEqualTo(t);
+        assertThat(truncate.before()).isNull();
+        assertThat(truncate.after()).isNull();
+    }
+}
