@@ -238,6 +238,8 @@ public final class Workload {
         private final ScheduledExecutorService monitor;
         private final List<Thread> threads = new ArrayList<>();
         private volatile boolean stopped;
+        /** Opens when the workload is stopped, to end pauses early. */
+        private final CountDownLatch stopSignal = new CountDownLatch(1);
         private final AtomicLong endNanos = new AtomicLong();
         private volatile IllegalStateException timedOut;
 
@@ -386,6 +388,7 @@ public final class Workload {
 
         private void stop() {
             stopped = true;
+            stopSignal.countDown();
             for (Statement st : running) {
                 try {
                     st.cancel();
@@ -396,6 +399,11 @@ public final class Workload {
             for (long i = longOpened.getCount(); i > 0; i--) {
                 longOpened.countDown();
             }
+        }
+
+        /** Sleeps, but no longer than until the workload is stopped. */
+        private void pause(long millis) throws InterruptedException {
+            stopSignal.await(millis, TimeUnit.MILLISECONDS);
         }
 
         private String progress() {
@@ -545,7 +553,7 @@ public final class Workload {
                         workerCommits.incrementAndGet();
                     }
                     if (!w.pauseBetweenTransactions.isZero()) {
-                        Thread.sleep(w.pauseBetweenTransactions.toMillis());
+                        pause(w.pauseBetweenTransactions.toMillis());
                     }
                 }
                 if (stopped) {
@@ -575,7 +583,7 @@ public final class Workload {
                 int steps = Math.max(3, w.maxStatementsPerTransaction);
                 long stepMillis = w.longTransactionHold.toMillis() / steps;
                 for (int s = 1; s < steps && !stopped; s++) {
-                    Thread.sleep(stepMillis);
+                    pause(stepMillis);
                     int what = rnd.nextInt(3);
                     if (what == 0 || mine.size() < 2) {
                         insert(c, nextId, rnd, note, changes);
@@ -589,7 +597,7 @@ public final class Workload {
                 // hold on until the hold has passed and later transactions have committed (or none are left)
                 while (!stopped && (System.nanoTime() - began < w.longTransactionHold.toNanos()
                         || (workerCommits.get() < commitsAtStart + w.threads && workersLeft.get() > 0))) {
-                    Thread.sleep(10);
+                    pause(10);
                 }
                 if (w.hotRows > 0) {
                     // amount only, so that the final content does not depend on when this commits
