@@ -37,7 +37,9 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * same typed value; that a restarted source resumes and delivers what changed while it was
  * stopped; that a failing handler gets the batch again and nothing is lost; that tables in two
  * schemas and quoted, mixed-case and unicode identifiers work; that nothing is invented
- * (rolled-back work, tables not captured). Each test uses its own tables in the class's database.
+ * (rolled-back work, tables not captured); and that a concurrent workload with long transactions
+ * committing after later ones, applied to a copy by the {@link ReplicaVerifier}, leaves the copy
+ * equal to the source. Each test uses its own tables in the class's database.
  */
 @PostgresTest
 public abstract class ChangeSourceContractTest {
@@ -401,5 +403,24 @@ public abstract class ChangeSourceContractTest {
         assertThat(truncate.table()).isEqualTo(t);
         assertThat(truncate.before()).isNull();
         assertThat(truncate.after()).isNull();
+    }
+
+    @Test
+    void concurrentWorkloadWithLongTransactionsReplicatesExactly() {
+        assumeThat(capabilities().deletes()).as("strategy declares it sees deletes").isTrue();
+        TableId t = table("workload");
+        Workload.createTable(db::connect, t);
+        try (ReplicaVerifier replica = ReplicaVerifier.create(db::connect, t, "replica_" + testName.length())) {
+            start(config("workload", t), OffsetStores.memory(), replica::apply);
+            WorkloadResult result = Workload.on(db::connect, t).threads(3).transactionsPerThread(40)
+                    .longTransactions(2).longTransactionHold(Duration.ofMillis(800)).seed(7).run();
+            assertThat(result.transactionsCommitted()).isPositive();
+            org.awaitility.Awaitility.await().atMost(waitTime()).pollInterval(Duration.ofMillis(100))
+                    .until(() -> replica.verify().matches());
+            settle();
+            Verification v = replica.verify();
+            assertThat(v.matches()).as(v.describe()).isTrue();
+            assertThat(v.sourceRows()).isEqualTo(result.netRows());
+        }
     }
 }

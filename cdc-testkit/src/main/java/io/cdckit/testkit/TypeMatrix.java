@@ -1,6 +1,5 @@
 package io.cdckit.testkit;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.ColumnDecoder;
 
@@ -8,14 +7,10 @@ import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -152,7 +147,7 @@ public final class TypeMatrix {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table.quoted() + " (id, " + cols
                 + ") VALUES (?, " + params + ")")) {
             ps.setInt(1, id);
-            bindAll(c, ps, 2, row);
+            bindAll(ps, 2, row);
             ps.executeUpdate();
         }
     }
@@ -163,59 +158,18 @@ public final class TypeMatrix {
                 .collect(Collectors.joining(", "));
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + table.quoted() + " SET " + sets
                 + ", updated_at = clock_timestamp() WHERE id = ?")) {
-            int next = bindAll(c, ps, 1, row);
+            int next = bindAll(ps, 1, row);
             ps.setInt(next, id);
             ps.executeUpdate();
         }
     }
 
-    private static int bindAll(Connection c, PreparedStatement ps, int first, Map<String, Object> row)
+    private static int bindAll(PreparedStatement ps, int first, Map<String, Object> row)
             throws SQLException {
         int i = first;
         for (Map.Entry<String, String> col : COLUMNS.entrySet()) {
-            bind(c, ps, i++, col.getValue(), row.get(col.getKey()));
+            SqlValueBinder.bind(ps, i++, row.get(col.getKey()), ',');
         }
         return i;
-    }
-
-    private static void bind(Connection c, PreparedStatement ps, int i, String sqlType, Object v)
-            throws SQLException {
-        if (v == null) {
-            ps.setNull(i, Types.OTHER);
-        } else if (v instanceof Instant instant) {
-            ps.setObject(i, OffsetDateTime.ofInstant(instant, ZoneOffset.UTC));
-        } else if (v instanceof Float f) {
-            ps.setString(i, Float.toString(f));
-        } else if (v instanceof Double d) {
-            ps.setString(i, Double.toString(d));
-        } else if (v instanceof JsonNode json) {
-            ps.setString(i, json.toString());
-        } else if (v instanceof byte[] bytes) {
-            ps.setBytes(i, bytes);
-        } else if (v instanceof List<?> list) {
-            ps.setString(i, arrayLiteral(list));
-        } else if (v instanceof BigDecimal bd) {
-            ps.setString(i, bd.toPlainString());
-        } else if (v instanceof String || v instanceof UUID || v instanceof Short || v instanceof Integer
-                || v instanceof Long || v instanceof Boolean) {
-            ps.setString(i, v.toString());
-        } else {
-            ps.setObject(i, v);
-        }
-    }
-
-    private static String arrayLiteral(List<?> list) {
-        List<String> parts = new ArrayList<>();
-        for (Object e : list) {
-            if (e == null) {
-                parts.add("NULL");
-            } else if (e instanceof List<?> inner) {
-                parts.add(arrayLiteral(inner));
-            } else {
-                String s = e instanceof BigDecimal bd ? bd.toPlainString() : e.toString();
-                parts.add('"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"');
-            }
-        }
-        return "{" + String.join(",", parts) + "}";
     }
 }
