@@ -121,7 +121,7 @@ public final class InMemoryStrategyProvider implements ChangeSourceProvider {
             Map<String, Object> before = entry.get("old").isNull() ? null : decode(schema, payload, "old");
             Map<String, Object> after = entry.get("new").isNull() ? null : decode(schema, payload, "new");
             Map<String, Object> key = schema.keyOf(after != null ? after : before);
-            SourceInfo source = new SourceInfo("test", "inmemory", config.name(), null, SourceInfo.SNAPSHOT_FALSE,
+            SourceInfo source = new SourceInfo(io.cdckit.api.CdckitVersion.get(), "inmemory", config.name(), null, SourceInfo.SNAPSHOT_FALSE,
                     connection.getCatalog(), schema.id().schema(), schema.id().table(), entry.get("xid").asLong(),
                     null, null, entry.get("seq").asText());
             return new ChangeEvent(op, before, after, key, source, System.currentTimeMillis(), null,
