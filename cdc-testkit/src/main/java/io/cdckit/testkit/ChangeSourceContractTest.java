@@ -177,12 +177,19 @@ public abstract class ChangeSourceContractTest {
             assertThat(events).extracting(e -> e.op().code() + ":" + e.key().get("id"))
                     .as("exactly these events, in commit order").containsExactlyElementsOf(expectedOps);
         } else {
-            // a strategy that collapses updates may see the insert of row 1 merged with its updates
+            // a strategy that collapses updates may miss row 1 entirely (inserted and deleted
+            // between two polls), but what it reports must be true and in order
             assertThat(events).extracting(e -> e.key().get("id")).as("no event for another row")
                     .allMatch(id -> id.equals(1) || id.equals(2));
-            assertThat(events.get(events.size() - 1).op()).isEqualTo(Op.CREATE);
+            assertThat(events.stream().filter(e -> e.key().get("id").equals(2)).map(e -> e.op().code()))
+                    .as("row 2 appears once, as an insert").containsExactly("c");
+            List<String> row1 = events.stream().filter(e -> e.key().get("id").equals(1))
+                    .map(e -> e.op().code()).toList();
+            assertThat(String.join("", row1)).as("events of row 1 in commit order").matches("c?u*d?");
+            if (can.deletes() && !row1.isEmpty()) {
+                assertThat(row1.get(row1.size() - 1)).as("row 1 was deleted last").isEqualTo("d");
+            }
         }
-
         for (ChangeEvent e : events) {
             assertThat(e.table()).isEqualTo(t);
             assertThat(e.source().schema()).isEqualTo("public");
@@ -220,7 +227,9 @@ public abstract class ChangeSourceContractTest {
                 assertColumns(row("id", 1, "qty", 6), events.get(2).before(), "before of 2nd update");
             }
         }
-        assertColumns(row("id", 2, "name", "pear", "qty", 1), events.get(events.size() - 1).after(), "insert 2");
+        assertColumns(row("id", 2, "name", "pear", "qty", 1),
+                events.stream().filter(e -> e.key().get("id").equals(2)).findFirst().orElseThrow().after(),
+                "insert 2");
     }
 
     @Test
