@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.ServiceLoader;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -292,10 +291,7 @@ public final class CdcConfig {
         } else {
             msg += ": known keys are " + ConfigKey.describe(keys) + ".";
         }
-        if (name.startsWith("cdc.") && closest != null && !msg.contains("did you mean")) {
-            return msg;
-        }
-        return msg + (name.startsWith("cdc.") ? "" : " (cdckit keys start with 'cdc.')");
+        return name.startsWith("cdc.") ? msg : msg + " (cdckit keys start with 'cdc.')";
     }
 
     static int editDistance(String a, String b) {

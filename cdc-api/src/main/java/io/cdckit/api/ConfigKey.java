@@ -3,7 +3,6 @@ package io.cdckit.api;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -278,9 +277,5 @@ public final class ConfigKey<T> {
 
     static String describe(List<ConfigKey<?>> keys) {
         return keys.stream().map(ConfigKey::name).sorted().collect(Collectors.joining(", "));
-    }
-
-    static List<String> names(ConfigKey<?>... keys) {
-        return Arrays.stream(keys).map(ConfigKey::name).toList();
     }
 }
