@@ -122,6 +122,12 @@ final class ConnectValues {
                 case "io.debezium.data.Json" -> {
                     return ColumnDecoder.json((String) v);
                 }
+                case PostgresTextConverter.NUMERIC -> {
+                    return ColumnDecoder.numeric((String) v);
+                }
+                case PostgresTextConverter.ARRAY -> {
+                    return ArrayLiteral.parse((String) v, schema.parameters().get(PostgresTextConverter.ELEMENT_TYPE));
+                }
                 case "io.debezium.time.Interval" -> {
                     return IntervalText.fromIso((String) v);
                 }

@@ -92,6 +92,8 @@ final class EngineProperties {
         } else {
             p.setProperty("message.prefix.exclude.list", ".*");
         }
+        p.setProperty("converters", "cdckit");
+        p.setProperty("cdckit.type", PostgresTextConverter.class.getName());
         p.setProperty("errors.max.retries", "0");
         config.withPrefix("cdc.log.debezium.").forEach(p::setProperty);
         return p;
