@@ -56,6 +56,7 @@ final class LogChangeReader implements ChangeReader {
 
     @Override
     public void open(Position after) throws Exception {
+        LogSetup.checkNamesDebeziumCanParse(config.tables());
         try (Connection c = connect()) {
             LogSetup setup = new LogSetup(c);
             setup.checkWalLevel();

@@ -57,6 +57,24 @@ final class LogSetup {
         }
     }
 
+    /**
+     * Fails for a schema or table name that starts or ends with a double quote: Debezium's
+     * PostgreSQL connector does not quote such names when it parses pgoutput's relation names, and
+     * would stop at the table's first change.
+     */
+    static void checkNamesDebeziumCanParse(List<TableId> tables) {
+        for (TableId t : tables) {
+            for (String part : List.of(t.schema(), t.table())) {
+                if (part.startsWith("\"") || part.endsWith("\"")) {
+                    throw new CdcException("Cannot capture " + t + " with cdc.mode=log: Debezium's PostgreSQL "
+                            + "connector fails on schema or table names that start or end with a double quote ("
+                            + TableId.quote(part) + "). Rename it (ALTER TABLE ... RENAME), or capture it with "
+                            + "cdc.mode=trigger.");
+                }
+            }
+        }
+    }
+
     /** Loads every table's schema, which fails naming the table when it is missing or not readable. */
     void checkTables(List<TableId> tables) throws SQLException {
         for (TableId t : tables) {

@@ -13,6 +13,12 @@ class LogContractTest extends ChangeSourceContractTest {
         return Capabilities.all();
     }
 
+    /** Quotes inside the name only: Debezium cannot parse names that start or end with one (see LogSetupTest). */
+    @Override
+    protected String quotedIdentifierTableName() {
+        return "Order \"Lines\" Δ";
+    }
+
     @Override
     protected Map<String, String> strategyProperties() {
         return Map.of("cdc.mode", "log");
