@@ -56,7 +56,7 @@ final class RecordConverter {
         Long tsMs = value.getInt64("ts_ms");
         return new ChangeEvent(op, op == Op.TRUNCATE ? null : before, op == Op.TRUNCATE ? null : after,
                 op == Op.TRUNCATE ? null : key, source, tsMs == null ? System.currentTimeMillis() : tsMs,
-                transaction(value), position(record.sourceOffset()));
+                transaction(value, source.txId()), position(record.sourceOffset()));
     }
 
     /** The offset map of a record as a position (values are longs, strings and booleans). */
@@ -124,7 +124,11 @@ final class RecordConverter {
         };
     }
 
-    private static TransactionInfo transaction(Struct value) {
+    /**
+     * Debezium's transaction block, with the id made the PostgreSQL xid: Debezium's own id
+     * ({@code xid:lsn}) carries the LSN of each event, so it differs within one transaction.
+     */
+    private static TransactionInfo transaction(Struct value, Long txId) {
         if (value.schema().field("transaction") == null) {
             return null;
         }
@@ -132,7 +136,8 @@ final class RecordConverter {
         if (tx == null) {
             return null;
         }
-        return new TransactionInfo(tx.getString("id"), tx.getInt64("total_order"),
+        String id = txId != null ? txId.toString() : tx.getString("id");
+        return new TransactionInfo(id, tx.getInt64("total_order"),
                 tx.getInt64("data_collection_order"));
     }
 
