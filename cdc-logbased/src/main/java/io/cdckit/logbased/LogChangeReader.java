@@ -4,6 +4,7 @@ import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Position;
+import io.cdckit.api.SourceInfo;
 import io.cdckit.api.spi.ChangeReader;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
@@ -46,6 +47,8 @@ final class LogChangeReader implements ChangeReader {
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private Thread engineThread;
     private long events;
+    private long lastProgressLog = System.nanoTime();
+    private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     LogChangeReader(CdcConfig config) {
         this.config = config;
@@ -131,9 +134,11 @@ final class LogChangeReader implements ChangeReader {
         if (!out.isEmpty()) {
             events += out.size();
             ChangeEvent last = out.get(out.size() - 1);
-            if (last.source().isSnapshot()) {
-                LOG.info("Source '{}' snapshot: {} rows read so far (last {} of {})", config.name(), events,
-                        last.source().snapshot(), last.table());
+            boolean lastOfSnapshot = SourceInfo.SNAPSHOT_LAST.equals(last.source().snapshot());
+            if (last.source().isSnapshot() && (lastOfSnapshot || System.nanoTime() - lastProgressLog > PROGRESS_NANOS)) {
+                lastProgressLog = System.nanoTime();
+                LOG.info("Source '{}' snapshot: {} rows read{}", config.name(), events,
+                        lastOfSnapshot ? ", done; streaming now" : " so far (now at " + last.table() + ")");
             }
         }
         return out;
