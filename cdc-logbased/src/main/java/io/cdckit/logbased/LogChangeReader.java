@@ -177,7 +177,7 @@ final class LogChangeReader implements ChangeReader {
         try {
             return DriverManager.getConnection(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword());
         } catch (SQLException e) {
-            throw new CdcException("Cannot connect to " + config.jdbcUrl() + " as " + config.jdbcUser() + ": "
+            throw new CdcException("Cannot connect to " + config.jdbcUrl().replaceAll("(?i)(password=)[^&;]*", "$1******") + " as " + config.jdbcUser() + ": "
                     + e.getMessage() + ". Check cdc.jdbc.url, cdc.jdbc.user and cdc.jdbc.password.", e);
         }
     }
