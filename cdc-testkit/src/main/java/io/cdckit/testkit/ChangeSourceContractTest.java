@@ -103,6 +103,16 @@ public abstract class ChangeSourceContractTest {
         return CdcConfig.builder().putAll(props).tables(tables).build();
     }
 
+    /**
+     * The table name of the quoted-identifier test: mixed case, a space and double quotes, ending
+     * in one. A strategy whose engine cannot capture names that start or end with a double quote
+     * overrides this with a name that has them inside only, and must reject the others at start
+     * with a clear error (tested in its own module).
+     */
+    protected String quotedIdentifierTableName() {
+        return "Order \"Lines\"";
+    }
+
     /** Starts a source delivering to {@code handler}; closed after the test. */
     protected ChangeSource start(CdcConfig config, OffsetStore offsets, ChangeHandler handler) {
         ChangeSource source = createSource(config, offsets);
@@ -336,8 +346,8 @@ public abstract class ChangeSourceContractTest {
     void tablesInTwoSchemasWithQuotedMixedCaseAndUnicodeIdentifiers() {
         String schemaA = "Sales Δ " + testName.length();
         String schemaB = "archive_" + testName.length();
-        TableId a = new TableId(schemaA, "Order \"Lines\"");
-        TableId b = new TableId(schemaB, "Order \"Lines\"");
+        TableId a = new TableId(schemaA, quotedIdentifierTableName());
+        TableId b = new TableId(schemaB, quotedIdentifierTableName());
         for (TableId t : List.of(a, b)) {
             db.execute("CREATE SCHEMA IF NOT EXISTS " + TableId.quote(t.schema()));
             db.execute("CREATE TABLE " + t.quoted() + " (\"Id\" int PRIMARY KEY, \"Mixed Case\" text, "

@@ -1,0 +1,183 @@
+package io.cdckit.logbased;
+
+import io.cdckit.api.ChangeEvent;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import org.apache.kafka.connect.source.SourceRecord;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Bridges the engine's push model to the reader's {@code poll()}. The engine's thread converts a
+ * batch, hands its events over and then waits in {@link #handleBatch} until the delivery loop
+ * has committed them; only then does it mark the batch's records processed, which lets Debezium
+ * flush their offsets and confirm their LSN to the slot. So memory is bounded by one batch, a
+ * slow handler holds the engine back, and the slot never confirms WAL whose changes were not
+ * handled and saved.
+ */
+final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
+
+    private final RecordConverter converter;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition arrived = lock.newCondition();
+    private final Condition progressed = lock.newCondition();
+    private final ArrayDeque<Handed> pending = new ArrayDeque<>();
+
+    /** Sequence number of the last event handed over, and of the last one committed. */
+    private long lastHanded;
+    private long lastCommitted;
+    /** Sequence number of the last event returned by poll. */
+    private long polledUpTo;
+    private Throwable failure;
+    private boolean closed;
+
+    private record Handed(long seq, ChangeEvent event) {
+    }
+
+    EngineBridge(RecordConverter converter) {
+        this.converter = converter;
+    }
+
+    @Override
+    public void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
+                            DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        // the sequence number each record waits for: that of the last event at or before it
+        long[] needs = new long[records.size()];
+        List<Handed> handed = new ArrayList<>(records.size());
+        long seq;
+        lock.lock();
+        try {
+            seq = lastHanded;
+        } finally {
+            lock.unlock();
+        }
+        for (int i = 0; i < records.size(); i++) {
+            ChangeEvent event = converter.convert(records.get(i).record());
+            if (event != null) {
+                handed.add(new Handed(++seq, event));
+            }
+            needs[i] = seq;
+        }
+        lock.lockInterruptibly();
+        try {
+            if (closed) {
+                throw new InterruptedException("the change source is closing");
+            }
+            pending.addAll(handed);
+            lastHanded = seq;
+            if (!handed.isEmpty()) {
+                arrived.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        int next = 0;
+        while (next < records.size()) {
+            long committed = awaitCommitBeyond(needs[next]);
+            boolean any = false;
+            while (next < records.size() && needs[next] <= committed) {
+                committer.markProcessed(records.get(next++));
+                any = true;
+            }
+            if (any) {
+                committer.markBatchFinished();
+            }
+        }
+    }
+
+    /** Waits until the committed sequence reaches {@code wanted}; returns it. */
+    private long awaitCommitBeyond(long wanted) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            while (lastCommitted < wanted) {
+                if (closed) {
+                    throw new InterruptedException("the change source is closing");
+                }
+                progressed.await();
+            }
+            return lastCommitted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Up to {@code max} events, waiting up to {@code timeout} for the first. */
+    List<ChangeEvent> poll(int max, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lockInterruptibly();
+        try {
+            while (pending.isEmpty()) {
+                rethrow();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return List.of();
+                }
+                arrived.awaitNanos(left);
+            }
+            List<ChangeEvent> out = new ArrayList<>(Math.min(max, pending.size()));
+            while (out.size() < max && !pending.isEmpty()) {
+                out.add(pending.poll().event());
+            }
+            polledUpTo += out.size();
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Everything returned by {@link #poll} so far was handled and saved. */
+    void committedAllPolled() {
+        lock.lock();
+        try {
+            lastCommitted = polledUpTo;
+            progressed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The engine stopped with {@code error}: the next poll throws it. */
+    void failed(Throwable error) {
+        lock.lock();
+        try {
+            if (failure == null) {
+                failure = error;
+            }
+            arrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Releases a waiting engine thread; no more batches are accepted. */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            progressed.signalAll();
+            arrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void rethrow() throws Exception {
+        if (failure != null) {
+            if (failure instanceof Exception e) {
+                throw e;
+            }
+            throw new IllegalStateException(failure);
+        }
+    }
+
+    @Override
+    public boolean supportsTombstoneEvents() {
+        return false;
+    }
+}

@@ -1,0 +1,118 @@
+package io.cdckit.logbased;
+
+import io.cdckit.api.CdcConfig;
+import io.cdckit.api.CdcException;
+import io.cdckit.api.TableId;
+import org.postgresql.Driver;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
+/**
+ * The Debezium engine and PostgreSQL connector properties of a source: pgoutput over cdckit's
+ * publication and slot, values in the forms {@link ConnectValues} converts exactly, truncates
+ * captured, low-latency polling, offsets in a {@link SeededOffsetBackingStore}, and finally the
+ * {@code cdc.log.debezium.*} pass-through properties, which win.
+ */
+final class EngineProperties {
+
+    /** Prefix of the heartbeat messages written into the WAL. */
+    static final String HEARTBEAT_PREFIX = "cdckit-heartbeat";
+    static final String PLACEHOLDER = "__debezium_unavailable_value";
+
+    private EngineProperties() {
+    }
+
+    /** The engine's name, which is also the namespace of its offsets. */
+    static String engineName(CdcConfig config) {
+        return "cdckit-" + config.name();
+    }
+
+    /** The connector's logical name ({@code topic.prefix}), the key of its source partition. */
+    static String topicPrefix(CdcConfig config) {
+        return config.name();
+    }
+
+    static Properties of(CdcConfig config, String slot, String publication) {
+        Properties urlParts = Driver.parseURL(config.jdbcUrl(), null);
+        if (urlParts == null) {
+            throw new CdcException("cdc.jdbc.url '" + config.jdbcUrl().replaceAll("(?i)(password=)[^&;]*", "$1******") + "' is not a PostgreSQL JDBC URL: use "
+                    + "jdbc:postgresql://host:port/database.");
+        }
+        String host = urlParts.getProperty("PGHOST", "localhost").split(",")[0];
+        String port = urlParts.getProperty("PGPORT", "5432").split(",")[0];
+        Properties p = new Properties();
+        p.setProperty("name", engineName(config));
+        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("offset.storage", SeededOffsetBackingStore.class.getName());
+        p.setProperty("offset.flush.interval.ms", "0");
+        p.setProperty("offset.flush.timeout.ms", "10000");
+        p.setProperty("database.hostname", host);
+        p.setProperty("database.port", port);
+        p.setProperty("database.dbname", urlParts.getProperty("PGDBNAME", ""));
+        if (config.jdbcUser() != null) {
+            p.setProperty("database.user", config.jdbcUser());
+        }
+        if (config.jdbcPassword() != null) {
+            p.setProperty("database.password", config.jdbcPassword());
+        }
+        String sslmode = urlParts.getProperty("sslmode");
+        if (sslmode != null) {
+            p.setProperty("database.sslmode", sslmode);
+        }
+        p.setProperty("topic.prefix", topicPrefix(config));
+        p.setProperty("plugin.name", "pgoutput");
+        p.setProperty("slot.name", slot);
+        p.setProperty("publication.name", publication);
+        p.setProperty("publication.autocreate.mode", "disabled");
+        p.setProperty("lsn.flush.mode", "connector");
+        p.setProperty("table.include.list", includeList(config.tables()));
+        p.setProperty("snapshot.mode", "initial".equals(config.get(CdcConfig.SNAPSHOT_MODE)) ? "initial" : "no_data");
+        p.setProperty("decimal.handling.mode", "precise");
+        p.setProperty("binary.handling.mode", "bytes");
+        p.setProperty("time.precision.mode", "adaptive_time_microseconds");
+        p.setProperty("interval.handling.mode", "string");
+        p.setProperty("hstore.handling.mode", "map");
+        p.setProperty("tombstones.on.delete", "false");
+        p.setProperty("skipped.operations", "none");
+        p.setProperty("unavailable.value.placeholder", PLACEHOLDER);
+        p.setProperty("provide.transaction.metadata", String.valueOf(config.get(LogConfig.TRANSACTIONS)));
+        int batch = config.get(CdcConfig.BATCH_MAX_SIZE);
+        p.setProperty("max.batch.size", String.valueOf(batch));
+        p.setProperty("max.queue.size", String.valueOf(Math.max(8192, 4 * batch)));
+        p.setProperty("poll.interval.ms", String.valueOf(config.get(LogConfig.ENGINE_POLL_INTERVAL).toMillis()));
+        Duration heartbeat = config.get(LogConfig.HEARTBEAT_INTERVAL);
+        if (!heartbeat.isZero()) {
+            p.setProperty("heartbeat.interval.ms", String.valueOf(heartbeat.toMillis()));
+            p.setProperty("heartbeat.action.query",
+                    "SELECT pg_logical_emit_message(false, '" + HEARTBEAT_PREFIX + "', '')");
+            p.setProperty("message.prefix.include.list", HEARTBEAT_PREFIX);
+        } else {
+            p.setProperty("message.prefix.exclude.list", ".*");
+        }
+        p.setProperty("converters", "cdckit");
+        p.setProperty("cdckit.type", PostgresTextConverter.class.getName());
+        p.setProperty("errors.max.retries", "0");
+        config.withPrefix("cdc.log.debezium.").forEach(p::setProperty);
+        return p;
+    }
+
+    /** Debezium's table.include.list: one anchored, escaped regex per table. */
+    static String includeList(List<TableId> tables) {
+        return tables.stream().map(t -> escape(t.schema()) + "\\." + escape(t.table()))
+                .collect(Collectors.joining(","));
+    }
+
+    private static String escape(String name) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : name.toCharArray()) {
+            if ("\\.[]{}()<>*+-=!?^$|,".indexOf(c) >= 0) {
+                sb.append('\\');
+            }
+            sb.append(c);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,190 @@
+package io.cdckit.logbased;
+
+import io.cdckit.api.CdcException;
+import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.TableSchema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Checks and prepares the database before the engine starts: {@code wal_level=logical}, the
+ * REPLICATION privilege, SELECT on every captured table, the publication of exactly the captured
+ * tables, and REPLICA IDENTITY FULL when configured. Each failure names the setting or GRANT that
+ * fixes it.
+ */
+final class LogSetup {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LogSetup.class);
+
+    private final Connection connection;
+
+    LogSetup(Connection connection) {
+        this.connection = connection;
+    }
+
+    /** Fails unless the server writes logical WAL. */
+    void checkWalLevel() throws SQLException {
+        String level = queryString("SHOW wal_level");
+        if (!"logical".equals(level)) {
+            throw new CdcException("The server runs with wal_level=" + level + ", but log-based capture needs "
+                    + "wal_level=logical: run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and "
+                    + "restart PostgreSQL, or choose another cdc.mode (trigger or timestamp).");
+        }
+    }
+
+    /** Fails unless the user may open replication connections. */
+    void checkReplicationPrivilege() throws SQLException {
+        try (Statement st = connection.createStatement();
+             ResultSet rs = st.executeQuery("SELECT current_user, rolreplication OR rolsuper FROM pg_roles "
+                     + "WHERE rolname = current_user")) {
+            if (rs.next() && !rs.getBoolean(2)) {
+                String user = rs.getString(1);
+                throw new CdcException("User " + user + " lacks the REPLICATION privilege that log-based capture "
+                        + "needs to read the WAL: run ALTER ROLE " + TableId.quote(user) + " WITH REPLICATION as a "
+                        + "superuser (and allow replication connections for it in pg_hba.conf).");
+            }
+        }
+    }
+
+    /**
+     * Fails for a schema or table name that starts or ends with a double quote: Debezium's
+     * PostgreSQL connector does not quote such names when it parses pgoutput's relation names, and
+     * would stop at the table's first change.
+     */
+    static void checkNamesDebeziumCanParse(List<TableId> tables) {
+        for (TableId t : tables) {
+            for (String part : List.of(t.schema(), t.table())) {
+                if (part.startsWith("\"") || part.endsWith("\"")) {
+                    throw new CdcException("Cannot capture " + t + " with cdc.mode=log: Debezium's PostgreSQL "
+                            + "connector fails on schema or table names that start or end with a double quote ("
+                            + TableId.quote(part) + "). Rename it (ALTER TABLE ... RENAME), or capture it with "
+                            + "cdc.mode=trigger.");
+                }
+            }
+        }
+    }
+
+    /** Loads every table's schema, which fails naming the table when it is missing or not readable. */
+    void checkTables(List<TableId> tables) throws SQLException {
+        for (TableId t : tables) {
+            TableSchema.load(connection, t);
+        }
+    }
+
+    /** Sets REPLICA IDENTITY FULL on each table that does not have it yet. */
+    void useFullReplicaIdentity(List<TableId> tables) throws SQLException {
+        for (TableId t : tables) {
+            String current;
+            try (PreparedStatement ps = connection.prepareStatement(
+                    "SELECT relreplident FROM pg_class WHERE oid = ?::regclass")) {
+                ps.setString(1, t.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    current = rs.getString(1);
+                }
+            }
+            if ("f".equals(current)) {
+                continue;
+            }
+            String sql = "ALTER TABLE " + t.quoted() + " REPLICA IDENTITY FULL";
+            try (Statement st = connection.createStatement()) {
+                st.execute(sql);
+                LOG.info("Set REPLICA IDENTITY FULL on {} so updates and deletes carry the complete before image", t);
+            } catch (SQLException e) {
+                throw new CdcException("Could not set REPLICA IDENTITY FULL on " + t + " (" + e.getMessage().strip()
+                        + "): run " + sql + " as the table's owner, or set cdc.log.replica-identity=default to "
+                        + "leave the table as it is.", e);
+            }
+        }
+    }
+
+    /** Creates the publication for exactly {@code tables}, or sets its tables when it exists with others. */
+    void ensurePublication(String publication, List<TableId> tables) throws SQLException {
+        String tableList = tables.stream().map(TableId::quoted).collect(Collectors.joining(", "));
+        Set<TableId> published = null;
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT p.puballtables, pt.schemaname, pt.tablename FROM pg_publication p "
+                        + "LEFT JOIN pg_publication_tables pt ON pt.pubname = p.pubname WHERE p.pubname = ?")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (published == null) {
+                        published = new HashSet<>();
+                    }
+                    if (rs.getBoolean(1)) {
+                        throw new CdcException("Publication " + publication + " publishes all tables, but cdckit "
+                                + "needs one for exactly cdc.tables: set cdc.log.publication to another name, or "
+                                + "DROP PUBLICATION " + TableId.quote(publication) + ".");
+                    }
+                    if (rs.getString(2) != null) {
+                        published.add(new TableId(rs.getString(2), rs.getString(3)));
+                    }
+                }
+            }
+        }
+        String sql;
+        if (published == null) {
+            sql = "CREATE PUBLICATION " + TableId.quote(publication) + " FOR TABLE " + tableList;
+        } else if (!published.equals(new HashSet<>(tables))) {
+            sql = "ALTER PUBLICATION " + TableId.quote(publication) + " SET TABLE " + tableList;
+        } else {
+            return;
+        }
+        try (Statement st = connection.createStatement()) {
+            st.execute(sql);
+            LOG.info("{} publication {} for {}", published == null ? "Created" : "Updated", publication, tables);
+        } catch (SQLException e) {
+            throw new CdcException("Could not " + (published == null ? "create" : "alter") + " publication "
+                    + publication + " (" + e.getMessage().strip() + "): run " + sql + " as the owner of the tables "
+                    + "(with CREATE on the database), or give the user those rights.", e);
+        }
+    }
+
+    /** The replication slots of this name, with their plugin; empty when there is none. */
+    List<String> slotPlugin(String slot) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT plugin, database FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                    out.add(rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Fails when a slot of this name exists but belongs to another database or plugin. */
+    void checkSlot(String slot) throws SQLException {
+        List<String> found = slotPlugin(slot);
+        if (found.isEmpty()) {
+            return;
+        }
+        String database = connection.getCatalog();
+        if (!"pgoutput".equals(found.get(0)) || !database.equals(found.get(1))) {
+            throw new CdcException("Replication slot " + slot + " exists but belongs to database " + found.get(1)
+                    + " with plugin " + found.get(0) + ": set cdc.log.slot to a slot of its own for this source, or "
+                    + "drop the old one with SELECT pg_drop_replication_slot('" + slot + "').");
+        }
+    }
+
+    private String queryString(String sql) throws SQLException {
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.cdckit.logbased;
+
+import io.cdckit.api.CdckitVersion;
+import io.cdckit.api.ChangeEvent;
+import io.cdckit.api.Op;
+import io.cdckit.api.Position;
+import io.cdckit.api.SourceInfo;
+import io.cdckit.api.TransactionInfo;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns one of Debezium's change records into a {@link ChangeEvent}: typed values, the
+ * {@code source} block (commit time, transaction id, LSN), transaction metadata when requested,
+ * and the record's source offset as the event's {@link Position}. Heartbeats, transaction
+ * boundaries, logical messages and tombstones are not changes: they convert to null.
+ */
+final class RecordConverter {
+
+    /** Debezium's envelope schema names end with this. */
+    private static final String ENVELOPE = ".Envelope";
+
+    private final String sourceName;
+    private final ConnectValues values;
+
+    RecordConverter(String sourceName, String unavailablePlaceholder) {
+        this.sourceName = sourceName;
+        this.values = new ConnectValues(unavailablePlaceholder);
+    }
+
+    /** The event of a record, or null when the record is not a row or table change. */
+    ChangeEvent convert(SourceRecord record) {
+        Schema valueSchema = record.valueSchema();
+        if (!(record.value() instanceof Struct value) || valueSchema == null || valueSchema.name() == null
+                || !valueSchema.name().endsWith(ENVELOPE)) {
+            return null;
+        }
+        Op op = op(value.getString("op"));
+        if (op == null) {
+            return null;
+        }
+        Map<String, Object> before = values.row(value.getStruct("before"));
+        Map<String, Object> after = values.row(value.getStruct("after"));
+        fillUnavailable(before, after);
+        Map<String, Object> key = record.key() instanceof Struct k ? values.row(k) : null;
+        Struct src = value.getStruct("source");
+        SourceInfo source = new SourceInfo(CdckitVersion.get(), LogChangeSourceProvider.MODE, sourceName,
+                src.getInt64("ts_ms"), snapshot(src), src.getString("db"), src.getString("schema"),
+                src.getString("table"), optionalLong(src, "txId"), optionalLong(src, "lsn"),
+                optionalLong(src, "xmin"), optionalString(src, "sequence"));
+        Long tsMs = value.getInt64("ts_ms");
+        return new ChangeEvent(op, op == Op.TRUNCATE ? null : before, op == Op.TRUNCATE ? null : after,
+                op == Op.TRUNCATE ? null : key, source, tsMs == null ? System.currentTimeMillis() : tsMs,
+                transaction(value, source.txId()), position(record.sourceOffset()));
+    }
+
+    /** The offset map of a record as a position (values are longs, strings and booleans). */
+    static Position position(Map<String, ?> offset) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        offset.forEach((k, v) -> fields.put(k, v == null || v instanceof String || v instanceof Boolean
+                || v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte
+                ? v : v.toString()));
+        return new Position(fields);
+    }
+
+    /**
+     * An unchanged TOASTed column is not in the WAL of an update: its after value is taken from
+     * the before image when that holds it (REPLICA IDENTITY FULL); otherwise the column is left
+     * out of the image, so a missing column means "not available", never a wrong value.
+     */
+    private static void fillUnavailable(Map<String, Object> before, Map<String, Object> after) {
+        if (after != null) {
+            for (Map.Entry<String, Object> e : after.entrySet()) {
+                if (e.getValue() == ConnectValues.UNAVAILABLE && before != null) {
+                    Object old = before.get(e.getKey());
+                    if (old != ConnectValues.UNAVAILABLE && before.containsKey(e.getKey())) {
+                        e.setValue(old);
+                    }
+                }
+            }
+            removeUnavailable(after);
+        }
+        if (before != null) {
+            removeUnavailable(before);
+        }
+    }
+
+    private static void removeUnavailable(Map<String, Object> row) {
+        for (Iterator<Object> it = row.values().iterator(); it.hasNext(); ) {
+            if (it.next() == ConnectValues.UNAVAILABLE) {
+                it.remove();
+            }
+        }
+    }
+
+    private static Op op(String code) {
+        if (code == null) {
+            return null;
+        }
+        return switch (code) {
+            case "c" -> Op.CREATE;
+            case "u" -> Op.UPDATE;
+            case "d" -> Op.DELETE;
+            case "r" -> Op.READ;
+            case "t" -> Op.TRUNCATE;
+            default -> null;
+        };
+    }
+
+    private static String snapshot(Struct source) {
+        Object s = source.get("snapshot");
+        if (s == null) {
+            return SourceInfo.SNAPSHOT_FALSE;
+        }
+        return switch (s.toString()) {
+            case "false" -> SourceInfo.SNAPSHOT_FALSE;
+            case "last" -> SourceInfo.SNAPSHOT_LAST;
+            default -> SourceInfo.SNAPSHOT_TRUE;
+        };
+    }
+
+    /**
+     * Debezium's transaction block, with the id made the PostgreSQL xid: Debezium's own id
+     * ({@code xid:lsn}) carries the LSN of each event, so it differs within one transaction.
+     */
+    private static TransactionInfo transaction(Struct value, Long txId) {
+        if (value.schema().field("transaction") == null) {
+            return null;
+        }
+        Struct tx = value.getStruct("transaction");
+        if (tx == null) {
+            return null;
+        }
+        String id = txId != null ? txId.toString() : tx.getString("id");
+        return new TransactionInfo(id, tx.getInt64("total_order"),
+                tx.getInt64("data_collection_order"));
+    }
+
+    private static Long optionalLong(Struct s, String field) {
+        return s.schema().field(field) == null ? null : s.getInt64(field);
+    }
+
+    private static String optionalString(Struct s, String field) {
+        return s.schema().field(field) == null ? null : s.getString(field);
+    }
+}

@@ -1,0 +1,88 @@
+package io.cdckit.logbased;
+
+import io.cdckit.api.CdcConfig;
+import io.cdckit.api.CdcException;
+import io.cdckit.api.ChangeSource;
+import io.cdckit.api.ChangeSources;
+import io.cdckit.api.OffsetStores;
+import io.cdckit.testkit.LocalPostgresCluster;
+import io.cdckit.testkit.PostgresTest;
+import io.cdckit.testkit.TestDatabase;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Each setup problem stops the start with an error that names the fix. */
+@PostgresTest
+class LogSetupTest {
+
+    private static CdcConfig config(Map<String, String> connection, String name, String tables) {
+        return CdcConfig.builder().putAll(connection).set("cdc.mode", "log").name(name).tables(tables).build();
+    }
+
+    private static void assertStartFails(CdcConfig config, String... fragments) {
+        ChangeSource source = ChangeSources.builder(config).offsetStore(OffsetStores.memory()).build();
+        try {
+            assertThatThrownBy(() -> source.start(batch -> { }))
+                    .isInstanceOf(CdcException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).contains(fragments));
+        } finally {
+            source.close();
+        }
+    }
+
+    @Test
+    void serverWithoutLogicalWalIsRejectedNamingTheSetting() {
+        try (LocalPostgresCluster cluster = LocalPostgresCluster.start(Map.of("wal_level", "replica"))) {
+            Map<String, String> connection = Map.of("cdc.jdbc.url", cluster.jdbcUrl("postgres"),
+                    "cdc.jdbc.user", cluster.adminUser(), "cdc.jdbc.password", cluster.adminPassword());
+            assertStartFails(config(connection, "replica", "public.anything"),
+                    "wal_level=replica", "ALTER SYSTEM SET wal_level = logical", "restart");
+        }
+    }
+
+    @Test
+    void userWithoutReplicationPrivilegeIsRejectedNamingTheGrant(TestDatabase db) {
+        db.execute("CREATE TABLE norepl (id int PRIMARY KEY)",
+                "DROP ROLE IF EXISTS " + db.name() + "_norepl",
+                "CREATE ROLE " + db.name() + "_norepl LOGIN PASSWORD 'secret-pw'",
+                "GRANT SELECT ON norepl TO " + db.name() + "_norepl");
+        Map<String, String> connection = Map.of("cdc.jdbc.url", db.jdbcUrl(),
+                "cdc.jdbc.user", db.name() + "_norepl", "cdc.jdbc.password", "secret-pw");
+        assertStartFails(config(connection, "norepl", "public.norepl"),
+                "lacks the REPLICATION privilege", "ALTER ROLE \"" + db.name() + "_norepl\" WITH REPLICATION");
+    }
+
+    @Test
+    void userWithoutSelectIsRejectedNamingTheGrant(TestDatabase db) {
+        db.execute("CREATE TABLE nosel (id int PRIMARY KEY)",
+                "DROP ROLE IF EXISTS " + db.name() + "_nosel",
+                "CREATE ROLE " + db.name() + "_nosel LOGIN REPLICATION PASSWORD 'secret-pw'");
+        Map<String, String> connection = Map.of("cdc.jdbc.url", db.jdbcUrl(),
+                "cdc.jdbc.user", db.name() + "_nosel", "cdc.jdbc.password", "secret-pw");
+        assertStartFails(config(connection, "nosel", "public.nosel"), "lacks SELECT", "GRANT SELECT");
+    }
+
+    @Test
+    void missingTableIsRejected(TestDatabase db) {
+        assertStartFails(config(db.cdcProperties(), "missing", "public.no_such_table"),
+                "does not exist");
+    }
+
+    @Test
+    void tableNameEndingInQuoteIsRejectedBeforeDebeziumWouldStopOnIt(TestDatabase db) {
+        db.execute("CREATE TABLE \"Order \"\"Lines\"\"\" (id int PRIMARY KEY)");
+        assertStartFails(config(db.cdcProperties(), "quoted", "public.\"Order \"\"Lines\"\"\""),
+                "start or end with a double quote", "cdc.mode=trigger");
+    }
+
+    @Test
+    void invalidSlotNameIsRejectedByTheConfig(TestDatabase db) {
+        assertThatThrownBy(() -> CdcConfig.builder().putAll(db.cdcProperties()).set("cdc.mode", "log")
+                .set("cdc.log.slot", "Bad-Slot").tables("public.t").build())
+                .isInstanceOf(CdcException.class).hasMessageContaining("cdc.log.slot");
+    }
+}
