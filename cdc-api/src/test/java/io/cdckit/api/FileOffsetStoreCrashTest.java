@@ -74,9 +74,14 @@ class FileOffsetStoreCrashTest {
                     try (FileOffsetStore store = new FileOffsetStore(file)) {
                         Position loaded = store.load(FileOffsetStoreCrashChild.SOURCE).orElseThrow();
                         long n = loaded.getLong("n");
-                        // nothing acknowledged is lost, and nothing beyond the one save in flight appears
+                        // nothing acknowledged is lost
                         assertThat(n).as("loaded n, %s, last acknowledged %d", context, acknowledged)
-                                .isBetween(acknowledged, acknowledged + 1);
+                                .isGreaterThanOrEqualTo(acknowledged);
+                        if (out.endOfStream) {
+                            // every acknowledgement was read: nothing beyond the one save in flight appears
+                            assertThat(n).as("loaded n, %s, last acknowledged %d", context, acknowledged)
+                                    .isLessThanOrEqualTo(acknowledged + 1);
+                        }
                         assertThat(loaded).isEqualTo(FileOffsetStoreCrashChild.position(n));
                         assertThat(store.load(FileOffsetStoreCrashChild.OTHER_SOURCE))
                                 .contains(FileOffsetStoreCrashChild.OTHER_POSITION);
@@ -116,6 +121,11 @@ class FileOffsetStoreCrashTest {
         volatile long start = -1;
         volatile long lastSaved = -1;
         volatile String error;
+        /**
+         * True when the output was read to its end. The JDK may close a dead child's pipe under a
+         * reading thread ("Stream closed"), and the last lines are then not seen.
+         */
+        volatile boolean endOfStream;
 
         Output(InputStream in) {
             super("crash-child-output");
@@ -139,6 +149,7 @@ class FileOffsetStoreCrashTest {
                         }
                     }
                 }
+                endOfStream = n < 0;
             } catch (IOException e) {
                 // the child is gone
             } catch (RuntimeException e) {
