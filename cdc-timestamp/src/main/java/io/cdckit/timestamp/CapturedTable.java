@@ -270,22 +270,31 @@ final class CapturedTable {
         return schema.columns().size();
     }
 
+    /** Column of the keys-seen table holding the sequence number of the event that first delivered the key. */
+    static final String SEQ_COLUMN = "cdckit_seq";
+
     /**
      * Records the keys of the rows after {@code p} up to and including the given (timestamp,
-     * key), but soft-deleted ones, as seen. Binds: lower bound, then the last timestamp and key.
+     * key), but soft-deleted ones, as seen. Binds: the event sequence, the lower bound, then the
+     * last timestamp and key.
      */
     String rememberSql(TablePosition p) {
-        return "INSERT INTO " + shadow.quoted() + " (" + list(keys, "") + ") SELECT " + list(keys, "t") + " FROM "
-                + id().quoted() + " t WHERE " + lowerPredicate(p) + " AND " + compare(tsAndKeys(), tsAndKeyTypes(), "t", "<=")
+        return "INSERT INTO " + shadow.quoted() + " (" + list(keys, "") + ", " + SEQ_COLUMN + ") SELECT "
+                + list(keys, "t") + ", ?::bigint FROM " + id().quoted() + " t WHERE " + lowerPredicate(p) + " AND "
+                + compare(tsAndKeys(), tsAndKeyTypes(), "t", "<=")
                 + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")")
                 + " ON CONFLICT DO NOTHING";
     }
 
-    /** Records every key of rows below the bound (or with no timestamp) as seen. Binds: the bound. */
+    /**
+     * Records every key of rows below the bound (or with no timestamp) as seen at sequence 0.
+     * Binds: the bound.
+     */
     String rememberExistingSql() {
-        return "INSERT INTO " + shadow.quoted() + " (" + list(keys, "") + ") SELECT " + list(keys, "t") + " FROM "
-                + id().quoted() + " t WHERE (t." + TableId.quote(ts) + " < ?::timestamptz OR t." + TableId.quote(ts)
-                + " IS NULL)" + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")")
+        return "INSERT INTO " + shadow.quoted() + " (" + list(keys, "") + ", " + SEQ_COLUMN + ") SELECT "
+                + list(keys, "t") + ", 0 FROM " + id().quoted() + " t WHERE (t." + TableId.quote(ts)
+                + " < ?::timestamptz OR t." + TableId.quote(ts) + " IS NULL)"
+                + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")")
                 + " ON CONFLICT DO NOTHING";
     }
 

@@ -21,7 +21,8 @@ import java.util.List;
  * added in the same transaction that reads its row, before the row is handed out, and removed
  * only when the delete event that reports it is committed, so the set always holds every key
  * the committed position has delivered and not yet reported deleted (it may also hold keys of
- * the batch in flight). The registry table {@code timestamp_key_tables} says which table belongs
+ * the batch in flight; each key carries the sequence number of the event that first delivered it,
+ * so a restart forgets the keys of a batch that was never committed). The registry table {@code timestamp_key_tables} says which table belongs
  * to which source.
  */
 final class KeyShadow {
@@ -61,7 +62,8 @@ final class KeyShadow {
                     st.execute("CREATE TABLE " + shadow.quoted() + " AS SELECT "
                             + CapturedTable.list(t.keyColumns(), "") + " FROM " + t.id().quoted() + " WITH NO DATA");
                     st.execute("ALTER TABLE " + shadow.quoted() + " ADD PRIMARY KEY ("
-                            + CapturedTable.list(t.keyColumns(), "") + ")");
+                            + CapturedTable.list(t.keyColumns(), "") + "), ADD COLUMN " + CapturedTable.SEQ_COLUMN
+                            + " bigint NOT NULL DEFAULT 0");
                     try (PreparedStatement ps = c.prepareStatement("INSERT INTO "
                             + new TableId(schema, REGISTRY).quoted()
                             + " (source_name, table_schema, table_name, key_table) VALUES (?, ?, ?, ?)"
@@ -117,6 +119,21 @@ final class KeyShadow {
             throw e;
         } finally {
             c.setAutoCommit(auto);
+        }
+    }
+
+    /**
+     * Forgets the keys first delivered after the committed position {@code seq}: that batch was
+     * never committed and comes again, so its rows are first sightings again.
+     */
+    void rewind(Connection c, CapturedTable t, long seq) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + t.shadow().quoted() + " WHERE "
+                + CapturedTable.SEQ_COLUMN + " > ?")) {
+            ps.setLong(1, seq);
+            int n = ps.executeUpdate();
+            if (n > 0) {
+                LOG.info("Forgot {} keys of {} first delivered after the committed position", n, t.id());
+            }
         }
     }
 

@@ -104,6 +104,9 @@ final class TimestampChangeReader implements ChangeReader {
         for (CapturedTable t : tables) {
             if (positions.containsKey(t.id())) {
                 LOG.info("Resuming {} after {}", t.id(), positions.get(t.id()));
+                if (shadow != null) {
+                    shadow.rewind(connection, t, seq);
+                }
                 continue;
             }
             if (settings.snapshot()) {
@@ -269,7 +272,8 @@ final class TimestampChangeReader implements ChangeReader {
         TablePosition end = cursor.tables.get(t.id());
         if (shadow != null && end != start && end.ts() != null) {
             try (PreparedStatement ps = connection.prepareStatement(t.rememberSql(start))) {
-                int i = t.bindLower(ps, 1, start);
+                ps.setLong(1, cursor.seq);
+                int i = t.bindLower(ps, 2, start);
                 ps.setString(i++, end.ts());
                 for (String k : end.key()) {
                     ps.setString(i++, k);
