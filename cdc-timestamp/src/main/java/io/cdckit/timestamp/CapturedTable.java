@@ -1,0 +1,305 @@
+package io.cdckit.timestamp;
+
+import io.cdckit.api.CdcException;
+import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.TableSchema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * One captured table, checked at start, and the SQL the reader runs on it. Identifiers are always
+ * quoted and values always bound; positions travel as PostgreSQL's text form and are cast back
+ * to the column types, so comparisons are exact.
+ */
+final class CapturedTable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CapturedTable.class);
+    private static final List<String> TIMESTAMP_TYPES = List.of("timestamptz", "timestamp");
+
+    private final TableSchema schema;
+    private final String ts;
+    private final String tsType;
+    private final List<String> keys;
+    private final List<String> keyTypes;
+    private final String deletedColumn;
+    private final boolean deletedIsBoolean;
+    private final String createdColumn;
+    private TableId shadow;
+
+    private CapturedTable(TableSchema schema, String ts, String tsType, String deletedColumn,
+                          boolean deletedIsBoolean, String createdColumn) {
+        this.schema = schema;
+        this.ts = ts;
+        this.tsType = tsType;
+        this.keys = schema.primaryKey();
+        List<String> types = new ArrayList<>();
+        for (String k : keys) {
+            types.add(schema.column(k).type());
+        }
+        this.keyTypes = List.copyOf(types);
+        this.deletedColumn = deletedColumn;
+        this.deletedIsBoolean = deletedIsBoolean;
+        this.createdColumn = createdColumn;
+    }
+
+    /**
+     * Reads the table from the catalog and checks it: it exists and is readable, has a primary
+     * key, and has the configured columns with suitable types. Warns when no index starts with
+     * the timestamp column.
+     *
+     * @throws CdcException naming the problem and the fix
+     */
+    static CapturedTable load(Connection c, TableId id, TimestampSettings s) throws SQLException {
+        TableSchema schema = TableSchema.load(c, id).requirePrimaryKey();
+        TableSchema.Column tsColumn = requireTimestamp(schema, s.column(), "cdc.timestamp.column");
+        if (!tsColumn.notNull()) {
+            LOG.warn("{}.{} allows NULL: rows whose {} is NULL are never delivered. Consider ALTER TABLE {} ALTER "
+                    + "COLUMN {} SET NOT NULL;", id, s.column(), s.column(), id.quoted(), TableId.quote(s.column()));
+        }
+        if (s.createdColumn() != null) {
+            requireTimestamp(schema, s.createdColumn(), "cdc.timestamp.created-column");
+        }
+        boolean deletedIsBoolean = false;
+        if (s.deletedColumn() != null) {
+            TableSchema.Column d = schema.column(s.deletedColumn());
+            if (d == null) {
+                throw new CdcException("Table " + id + " has no column " + TableId.quote(s.deletedColumn())
+                        + " (cdc.timestamp.deleted-column): add it, e.g. ALTER TABLE " + id.quoted() + " ADD COLUMN "
+                        + TableId.quote(s.deletedColumn()) + " boolean NOT NULL DEFAULT false; or unset the key.");
+            }
+            if (!d.typeName().equals("bool") && !TIMESTAMP_TYPES.contains(d.typeName())) {
+                throw new CdcException("Column " + TableId.quote(s.deletedColumn()) + " of " + id + " is " + d.type()
+                        + ", but cdc.timestamp.deleted-column must be boolean (true = deleted) or timestamp/"
+                        + "timestamptz (not null = deleted): point the key at such a column.");
+            }
+            deletedIsBoolean = d.typeName().equals("bool");
+        }
+        CapturedTable t = new CapturedTable(schema, s.column(), tsColumn.type(), s.deletedColumn(), deletedIsBoolean,
+                s.createdColumn());
+        t.warnWithoutIndex(c);
+        return t;
+    }
+
+    private static TableSchema.Column requireTimestamp(TableSchema schema, String column, String key) {
+        TableSchema.Column col = schema.column(column);
+        TableId id = schema.id();
+        if (col == null) {
+            throw new CdcException("Table " + id + " has no column " + TableId.quote(column) + " (" + key + "): add "
+                    + "it, e.g. ALTER TABLE " + id.quoted() + " ADD COLUMN " + TableId.quote(column)
+                    + " timestamptz NOT NULL DEFAULT clock_timestamp(); or set " + key + " to an existing "
+                    + "timestamptz column.");
+        }
+        if (!TIMESTAMP_TYPES.contains(col.typeName())) {
+            throw new CdcException("Column " + TableId.quote(column) + " of " + id + " is " + col.type() + ", but " + key
+                    + " must be timestamptz or timestamp: point it at such a column.");
+        }
+        return col;
+    }
+
+    private void warnWithoutIndex(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT 1 FROM pg_catalog.pg_index i
+                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                WHERE i.indrelid = ?::regclass AND a.attname = ? AND i.indpred IS NULL""")) {
+            ps.setString(1, id().quoted());
+            ps.setString(2, ts);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    LOG.warn("No index on {} starts with {}: every poll scans the whole table. Create one with: {}",
+                            id(), ts, indexStatement());
+                }
+            }
+        }
+    }
+
+    /** The statement that creates the index polling wants: on (timestamp, primary key). */
+    String indexStatement() {
+        return "CREATE INDEX CONCURRENTLY ON " + id().quoted() + " (" + TableId.quote(ts) + ", " + list(keys, "") + ");";
+    }
+
+    TableId id() {
+        return schema.id();
+    }
+
+    TableSchema schema() {
+        return schema;
+    }
+
+    List<String> keyColumns() {
+        return keys;
+    }
+
+    List<String> keyTypes() {
+        return keyTypes;
+    }
+
+    boolean hasDeletedColumn() {
+        return deletedColumn != null;
+    }
+
+    boolean hasCreatedColumn() {
+        return createdColumn != null;
+    }
+
+    String timestampColumn() {
+        return ts;
+    }
+
+    /** The table holding the keys seen, once prepared; null without key tracking. */
+    TableId shadow() {
+        return shadow;
+    }
+
+    void shadow(TableId shadow) {
+        this.shadow = shadow;
+    }
+
+    // ---- SQL -------------------------------------------------------------------------------
+
+    /** {@code t."a", t."b"} for a list of columns. */
+    static String list(List<String> columns, String alias) {
+        String prefix = alias.isEmpty() ? "" : alias + ".";
+        return columns.stream().map(col -> prefix + TableId.quote(col)).collect(Collectors.joining(", "));
+    }
+
+    /** Row comparison {@code (t."a", t."b") op (?::ta, ?::tb)}, scalar for one column. */
+    static String compare(List<String> columns, List<String> types, String alias, String op) {
+        String left = list(columns, alias);
+        String right = IntStream.range(0, columns.size()).mapToObj(i -> "?::" + types.get(i))
+                .collect(Collectors.joining(", "));
+        return columns.size() == 1 ? left + " " + op + " " + right : "(" + left + ") " + op + " (" + right + ")";
+    }
+
+    private List<String> tsAndKeys() {
+        List<String> l = new ArrayList<>();
+        l.add(ts);
+        l.addAll(keys);
+        return l;
+    }
+
+    private List<String> tsAndKeyTypes() {
+        List<String> l = new ArrayList<>();
+        l.add(tsType);
+        l.addAll(keyTypes);
+        return l;
+    }
+
+    /** The predicate of rows after {@code p}, or TRUE; binds what {@link #bindLower} binds. */
+    String lowerPredicate(TablePosition p) {
+        if (p.ts() == null) {
+            return "TRUE";
+        }
+        if (p.key() == null) {
+            return "t." + TableId.quote(ts) + " >= ?::" + tsType;
+        }
+        return compare(tsAndKeys(), tsAndKeyTypes(), "t", ">");
+    }
+
+    int bindLower(PreparedStatement ps, int index, TablePosition p) throws SQLException {
+        if (p.ts() == null) {
+            return index;
+        }
+        ps.setString(index++, p.ts());
+        if (p.key() != null) {
+            for (String k : p.key()) {
+                ps.setString(index++, k);
+            }
+        }
+        return index;
+    }
+
+    String deletedPredicate(String alias) {
+        String col = alias + "." + TableId.quote(deletedColumn);
+        return deletedIsBoolean ? col + " IS TRUE" : col + " IS NOT NULL";
+    }
+
+    /**
+     * The next rows after the position and below the bound, in (timestamp, key) order. Columns:
+     * the table's columns, then the timestamp's text, each key column's text, xmin, the snapshot
+     * flag, and when configured the first-sighting, deleted and created flags.
+     * Binds: snapshot end (or null), lower bound, watermark, limit.
+     */
+    String pollSql(TablePosition p) {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        sql.append(list(schema.columns().stream().map(TableSchema.Column::name).toList(), "t"));
+        sql.append(", t.").append(TableId.quote(ts)).append("::text");
+        for (String k : keys) {
+            sql.append(", t.").append(TableId.quote(k)).append("::text");
+        }
+        sql.append(", t.xmin::text::bigint");
+        sql.append(", t.").append(TableId.quote(ts)).append(" < ?::timestamptz");
+        sql.append(", ").append(shadow == null ? "NULL::boolean" : "s." + TableId.quote(keys.get(0)) + " IS NULL");
+        sql.append(", ").append(deletedColumn == null ? "false" : deletedPredicate("t"));
+        sql.append(", ").append(createdColumn == null ? "NULL::boolean"
+                : "t." + TableId.quote(createdColumn) + " = t." + TableId.quote(ts));
+        sql.append(" FROM ").append(id().quoted()).append(" t");
+        if (shadow != null) {
+            sql.append(" LEFT JOIN ").append(shadow.quoted()).append(" s ON ");
+            sql.append(keys.stream().map(k -> "s." + TableId.quote(k) + " = t." + TableId.quote(k))
+                    .collect(Collectors.joining(" AND ")));
+        }
+        sql.append(" WHERE ").append(lowerPredicate(p));
+        sql.append(" AND t.").append(TableId.quote(ts)).append(" < ?::timestamptz");
+        sql.append(" ORDER BY ").append(list(tsAndKeys(), "t"));
+        sql.append(" LIMIT ?");
+        return sql.toString();
+    }
+
+    /** A watermark ({@code timestamptz} text) as text of the timestamp column's type. */
+    String asColumnText(Connection c, String bound) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT ?::timestamptz::" + tsType + "::text")) {
+            ps.setString(1, bound);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /** Number of the table's own columns in {@link #pollSql}'s result. */
+    int columnCount() {
+        return schema.columns().size();
+    }
+
+    /** Column of the keys-seen table holding the sequence number of the event that first delivered the key. */
+    static final String SEQ_COLUMN = "cdckit_seq";
+
+    /**
+     * Records the keys of the rows after {@code p} up to and including the given (timestamp,
+     * key), but soft-deleted ones, as seen. Binds: the event sequence, the lower bound, then the
+     * last timestamp and key.
+     */
+    String rememberSql(TablePosition p) {
+        return "INSERT INTO " + shadow.quoted() + " (" + list(keys, "") + ", " + SEQ_COLUMN + ") SELECT "
+                + list(keys, "t") + ", ?::bigint FROM " + id().quoted() + " t WHERE " + lowerPredicate(p) + " AND "
+                + compare(tsAndKeys(), tsAndKeyTypes(), "t", "<=")
+                + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")")
+                + " ON CONFLICT DO NOTHING";
+    }
+
+    /**
+     * Records every key of rows below the bound (or with no timestamp) as seen at sequence 0.
+     * Binds: the bound.
+     */
+    String rememberExistingSql() {
+        return "INSERT INTO " + shadow.quoted() + " (" + list(keys, "") + ", " + SEQ_COLUMN + ") SELECT "
+                + list(keys, "t") + ", 0 FROM " + id().quoted() + " t WHERE (t." + TableId.quote(ts)
+                + " < ?::timestamptz OR t." + TableId.quote(ts) + " IS NULL)"
+                + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")")
+                + " ON CONFLICT DO NOTHING";
+    }
+
+    /** Forgets one key. Binds: the key texts. */
+    String forgetSql() {
+        return "DELETE FROM " + shadow.quoted() + " s WHERE " + compare(keys, keyTypes, "s", "=");
+    }
+}

@@ -1,0 +1,379 @@
+package io.cdckit.timestamp;
+
+import io.cdckit.api.CdckitVersion;
+import io.cdckit.api.ChangeEvent;
+import io.cdckit.api.Op;
+import io.cdckit.api.Position;
+import io.cdckit.api.SourceInfo;
+import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.ColumnDecoder;
+import io.cdckit.api.spi.ChangeReader;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads changes by polling. Each poll first {@link Watermark#advance advances the watermark}
+ * (outside any snapshot), then reads every table in one REPEATABLE READ transaction: the rows
+ * after the table's last delivered (timestamp, key) and below the watermark, in that order. With
+ * key tracking, the same transaction records the rows' keys as seen; when caught up, every
+ * {@code cdc.timestamp.reconcile.every-polls} polls the {@link KeyReconciler} reports keys seen
+ * that are gone as deletes.
+ */
+final class TimestampChangeReader implements ChangeReader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TimestampChangeReader.class);
+    private static final String CONNECTOR = "timestamp";
+
+    private final TimestampSettings settings;
+    private final Watermark watermark;
+    private final KeyReconciler reconciler;
+    private final List<CapturedTable> tables = new ArrayList<>();
+    private Connection connection;
+    private KeyShadow shadow;
+    private String database;
+
+    /** Committed-to-the-reader state: what the last returned event's position says. */
+    private long seq;
+    private String bound;
+    private Map<TableId, TablePosition> positions = new LinkedHashMap<>();
+    /** Deletes handed out whose keys are forgotten once committed: table → key texts → event seq. */
+    private final Map<TableId, Map<List<String>, Long>> pendingForget = new LinkedHashMap<>();
+    private int nextTable;
+    private int pollsSinceReconcile;
+
+    TimestampChangeReader(TimestampSettings settings) {
+        this.settings = settings;
+        this.watermark = new Watermark(settings.delay());
+        this.reconciler = new KeyReconciler(settings.chunkSize());
+    }
+
+    @Override
+    public void open(Position after) throws Exception {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(settings.jdbcUrl());
+        if (settings.user() != null) {
+            ds.setUser(settings.user());
+        }
+        if (settings.password() != null) {
+            ds.setPassword(settings.password());
+        }
+        ds.setApplicationName("cdckit timestamp " + settings.name());
+        connection = ds.getConnection();
+        connection.setAutoCommit(true);
+        Watermark.checkVisibility(connection);
+        try (PreparedStatement ps = connection.prepareStatement("SELECT current_database()");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            database = rs.getString(1);
+        }
+        for (TableId id : settings.tables()) {
+            CapturedTable t = CapturedTable.load(connection, id, settings);
+            if (settings.installTrigger()) {
+                TimestampTrigger.install(connection, settings.stateSchema(), t);
+            }
+            tables.add(t);
+        }
+        if (settings.tracksKeys()) {
+            shadow = new KeyShadow(settings.stateSchema(), settings.name());
+            for (CapturedTable t : tables) {
+                shadow.prepare(connection, t);
+                pendingForget.put(t.id(), new LinkedHashMap<>());
+            }
+        }
+        if (after != null) {
+            PositionCodec.State state = PositionCodec.decode(after, settings.tables());
+            seq = state.seq();
+            bound = state.bound();
+            positions.putAll(state.tables());
+        }
+        String start = watermark.advance(connection).toString();
+        for (CapturedTable t : tables) {
+            if (positions.containsKey(t.id())) {
+                LOG.info("Resuming {} after {}", t.id(), positions.get(t.id()));
+                if (shadow != null) {
+                    shadow.rewind(connection, t, seq);
+                }
+                continue;
+            }
+            if (settings.snapshot()) {
+                positions.put(t.id(), TablePosition.snapshotUntil(start));
+                if (shadow != null) {
+                    shadow.reset(connection, t, null);
+                }
+                LOG.info("Starting {} with a snapshot of its rows below {} (cdc.snapshot.mode=initial)", t.id(), start);
+            } else {
+                positions.put(t.id(), TablePosition.from(t.asColumnText(connection, start)));
+                if (shadow != null) {
+                    shadow.reset(connection, t, start);
+                }
+                LOG.info("Starting {} at the watermark {} (cdc.snapshot.mode=never): rows written before it are "
+                        + "not delivered", t.id(), start);
+            }
+        }
+        if (bound == null) {
+            bound = start;
+        }
+    }
+
+    @Override
+    public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {
+        List<ChangeEvent> events = readTables(maxEvents);
+        pollsSinceReconcile++;
+        if (shadow != null && events.size() < maxEvents && pollsSinceReconcile >= settings.reconcileEvery()) {
+            pollsSinceReconcile = 0;
+            int before = events.size();
+            reconcile(maxEvents, events);
+            if (events.size() == maxEvents && events.size() > before) {
+                pollsSinceReconcile = settings.reconcileEvery(); // more may be waiting: look again next poll
+            }
+        }
+        if (events.isEmpty()) {
+            Thread.sleep(timeout.toMillis());
+        }
+        return events;
+    }
+
+    /** One transaction over all tables; state moves on only when it committed. */
+    private List<ChangeEvent> readTables(int max) throws SQLException {
+        String newBound = watermark.advance(connection).toString();
+        Map<TableId, TablePosition> work = new LinkedHashMap<>(positions);
+        List<ChangeEvent> events = new ArrayList<>();
+        Cursor cursor = new Cursor(seq, newBound, work);
+        Map<TableId, List<List<String>>> seenAgain = new LinkedHashMap<>();
+        Map<TableId, Map<List<String>, Long>> newlyDeleted = new LinkedHashMap<>();
+        connection.setAutoCommit(false);
+        connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        try {
+            for (int i = 0; i < tables.size() && events.size() < max; i++) {
+                CapturedTable t = tables.get((nextTable + i) % tables.size());
+                readTable(t, max - events.size(), cursor, events, seenAgain, newlyDeleted);
+            }
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+        nextTable = (nextTable + 1) % tables.size();
+        positions = work;
+        seq = cursor.seq;
+        bound = newBound;
+        seenAgain.forEach((id, keys) -> keys.forEach(pendingForget.get(id)::remove));
+        newlyDeleted.forEach((id, keys) -> pendingForget.get(id).putAll(keys));
+        return events;
+    }
+
+    /** The running state while a poll builds its events. */
+    private static final class Cursor {
+        long seq;
+        final String bound;
+        final Map<TableId, TablePosition> tables;
+
+        Cursor(long seq, String bound, Map<TableId, TablePosition> tables) {
+            this.seq = seq;
+            this.bound = bound;
+            this.tables = tables;
+        }
+
+        Position next() {
+            seq++;
+            return PositionCodec.encode(seq, bound, tables);
+        }
+    }
+
+    private void readTable(CapturedTable t, int limit, Cursor cursor, List<ChangeEvent> events,
+                           Map<TableId, List<List<String>>> seenAgain,
+                           Map<TableId, Map<List<String>, Long>> newlyDeleted) throws SQLException {
+        TablePosition start = cursor.tables.get(t.id());
+        int n = t.columnCount();
+        int keyCount = t.keyColumns().size();
+        int rows = 0;
+        int lastSnapshotEvent = -1;
+        boolean sawChange = false;
+        Map<List<String>, Long> pending = pendingForget.get(t.id());
+        try (PreparedStatement ps = connection.prepareStatement(t.pollSql(start))) {
+            int i = 1;
+            ps.setString(i++, start.snapshotEnd());
+            i = t.bindLower(ps, i, start);
+            ps.setString(i++, cursor.bound);
+            ps.setInt(i, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows++;
+                    Map<String, Object> after = new LinkedHashMap<>();
+                    for (int c = 1; c <= n; c++) {
+                        after.put(t.schema().columns().get(c - 1).name(), ColumnDecoder.decode(rs, c));
+                    }
+                    String ts = rs.getString(n + 1);
+                    List<String> keyTexts = new ArrayList<>(keyCount);
+                    for (int k = 0; k < keyCount; k++) {
+                        keyTexts.add(rs.getString(n + 2 + k));
+                    }
+                    int x = n + 2 + keyCount;
+                    long xmin = rs.getLong(x);
+                    boolean inSnapshot = rs.getBoolean(x + 1);
+                    boolean firstSighting = rs.getBoolean(x + 2);
+                    boolean deleted = rs.getBoolean(x + 3);
+                    Boolean created = (Boolean) rs.getObject(x + 4);
+                    boolean wasPendingDelete = pending != null && pending.containsKey(keyTexts);
+
+                    Op op;
+                    if (deleted) {
+                        op = Op.DELETE;
+                    } else if (inSnapshot) {
+                        op = Op.READ;
+                    } else if (created != null) {
+                        op = created ? Op.CREATE : Op.UPDATE;
+                    } else if (shadow != null) {
+                        op = firstSighting || wasPendingDelete ? Op.CREATE : Op.UPDATE;
+                    } else {
+                        op = Op.UPDATE;
+                    }
+                    if (deleted && inSnapshot) {
+                        // a row already soft-deleted when the snapshot ran: not an existing row
+                        cursor.tables.put(t.id(), cursor.tables.get(t.id()).after(ts, keyTexts));
+                        continue;
+                    }
+                    sawChange |= !inSnapshot;
+                    cursor.tables.put(t.id(), cursor.tables.get(t.id()).after(ts, keyTexts));
+                    Position position = cursor.next();
+                    if (shadow != null) {
+                        if (deleted) {
+                            newlyDeleted.computeIfAbsent(t.id(), k -> new LinkedHashMap<>()).put(keyTexts, cursor.seq);
+                        } else if (wasPendingDelete) {
+                            seenAgain.computeIfAbsent(t.id(), k -> new ArrayList<>()).add(keyTexts);
+                        }
+                    }
+                    Map<String, Object> key = t.schema().keyOf(after);
+                    String snapshot = op == Op.READ ? SourceInfo.SNAPSHOT_TRUE : SourceInfo.SNAPSHOT_FALSE;
+                    events.add(new ChangeEvent(op, null, op == Op.DELETE ? null : after, key,
+                            source(t, snapshot, xmin, ts, keyTexts), System.currentTimeMillis(), null, position));
+                    if (op == Op.READ) {
+                        lastSnapshotEvent = events.size() - 1;
+                    }
+                }
+            }
+        }
+        TablePosition end = cursor.tables.get(t.id());
+        if (shadow != null && end != start && end.ts() != null) {
+            try (PreparedStatement ps = connection.prepareStatement(t.rememberSql(start))) {
+                ps.setLong(1, cursor.seq);
+                int i = t.bindLower(ps, 2, start);
+                ps.setString(i++, end.ts());
+                for (String k : end.key()) {
+                    ps.setString(i++, k);
+                }
+                ps.executeUpdate();
+            }
+        }
+        if (start.snapshotEnd() != null && (sawChange || (rows < limit && !Instant.parse(cursor.bound)
+                .isBefore(Instant.parse(start.snapshotEnd()))))) {
+            cursor.tables.put(t.id(), end.snapshotDone());
+            if (lastSnapshotEvent >= 0) {
+                ChangeEvent e = events.get(lastSnapshotEvent);
+                SourceInfo s = e.source();
+                events.set(lastSnapshotEvent, new ChangeEvent(e.op(), null, e.after(), e.key(), new SourceInfo(
+                        s.version(), s.connector(), s.name(), s.tsMs(), SourceInfo.SNAPSHOT_LAST, s.db(), s.schema(),
+                        s.table(), s.txId(), s.lsn(), s.xmin(), s.sequence()), e.tsMs(), null, e.position()));
+            }
+            LOG.info("Snapshot of {} done", t.id());
+        }
+    }
+
+    private SourceInfo source(CapturedTable t, String snapshot, Long xmin, String ts, List<String> keyTexts) {
+        List<String> sequence = new ArrayList<>();
+        if (ts != null) {
+            sequence.add(ts);
+            sequence.addAll(keyTexts);
+        }
+        return new SourceInfo(CdckitVersion.get(), CONNECTOR, settings.name(), null, snapshot, database,
+                t.id().schema(), t.id().table(), null, null, xmin, ts == null ? null : PositionCodec.json(sequence));
+    }
+
+    private void reconcile(int max, List<ChangeEvent> events) throws SQLException {
+        Map<TableId, Map<List<String>, Long>> found = new LinkedHashMap<>();
+        long s = seq;
+        List<ChangeEvent> deletes = new ArrayList<>();
+        connection.setAutoCommit(false);
+        connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        connection.setReadOnly(true);
+        try {
+            for (CapturedTable t : tables) {
+                if (events.size() + deletes.size() >= max) {
+                    break;
+                }
+                Map<List<String>, Long> pending = pendingForget.get(t.id());
+                Set<List<String>> skip = new HashSet<>(pending.keySet());
+                for (KeyReconciler.Missing m : reconciler.missing(connection, t, max - events.size() - deletes.size(),
+                        skip)) {
+                    s++;
+                    found.computeIfAbsent(t.id(), k -> new LinkedHashMap<>()).put(m.texts(), s);
+                    deletes.add(new ChangeEvent(Op.DELETE, null, null, m.key(),
+                            source(t, SourceInfo.SNAPSHOT_FALSE, null, null, m.texts()), System.currentTimeMillis(),
+                            null, PositionCodec.encode(s, bound, positions)));
+                }
+            }
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setReadOnly(false);
+            connection.setAutoCommit(true);
+        }
+        seq = s;
+        found.forEach((id, keys) -> pendingForget.get(id).putAll(keys));
+        events.addAll(deletes);
+    }
+
+    @Override
+    public void committed(Position position) throws Exception {
+        if (shadow == null || !(position.fields().get(PositionCodec.SEQ) instanceof Long upTo)) {
+            return;
+        }
+        for (CapturedTable t : tables) {
+            Map<List<String>, Long> pending = pendingForget.get(t.id());
+            List<List<String>> done = new ArrayList<>();
+            pending.forEach((key, at) -> {
+                if (at <= upTo) {
+                    done.add(key);
+                }
+            });
+            if (!done.isEmpty()) {
+                shadow.forget(connection, t, done);
+                done.forEach(pending::remove);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (connection != null) {
+            try {
+                connection.close();
+            } finally {
+                connection = null;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TimestampChangeReader{" + settings + "}";
+    }
+}

@@ -1,0 +1,57 @@
+package io.cdckit.timestamp;
+
+import io.cdckit.api.CdcConfig;
+import io.cdckit.api.TableId;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The validated settings one timestamp reader runs with.
+ *
+ * @param name           {@code cdc.name}
+ * @param jdbcUrl        {@code cdc.jdbc.url}
+ * @param user           {@code cdc.jdbc.user}, or null
+ * @param password       {@code cdc.jdbc.password}, or null; never shown by {@link #toString()}
+ * @param tables         {@code cdc.tables}
+ * @param snapshot       true for {@code cdc.snapshot.mode=initial}
+ * @param column         {@code cdc.timestamp.column}
+ * @param createdColumn  {@code cdc.timestamp.created-column}, or null
+ * @param deletedColumn  {@code cdc.timestamp.deleted-column}, or null
+ * @param delay          {@code cdc.timestamp.delay}
+ * @param reconcileEvery {@code cdc.timestamp.reconcile.every-polls}; 0 means no key tracking
+ * @param chunkSize      {@code cdc.timestamp.reconcile.chunk-size}
+ * @param stateSchema    {@code cdc.timestamp.state-schema}
+ * @param installTrigger {@code cdc.timestamp.install-trigger}
+ */
+record TimestampSettings(String name, String jdbcUrl, String user, String password, List<TableId> tables,
+                         boolean snapshot, String column, String createdColumn, String deletedColumn,
+                         Duration delay, int reconcileEvery, int chunkSize, String stateSchema,
+                         boolean installTrigger) {
+
+    static TimestampSettings from(CdcConfig c) {
+        if (c.jdbcUrl() == null) {
+            throw new io.cdckit.api.CdcException("cdc.mode=timestamp needs cdc.jdbc.url: set it to the database "
+                    + "to capture, e.g. jdbc:postgresql://localhost:5432/shop.");
+        }
+        return new TimestampSettings(c.name(), c.jdbcUrl(), c.jdbcUser(), c.jdbcPassword(), c.tables(),
+                "initial".equals(c.get(CdcConfig.SNAPSHOT_MODE)), c.get(TimestampChangeSourceProvider.COLUMN),
+                c.get(TimestampChangeSourceProvider.CREATED_COLUMN), c.get(TimestampChangeSourceProvider.DELETED_COLUMN),
+                c.get(TimestampChangeSourceProvider.DELAY), c.get(TimestampChangeSourceProvider.RECONCILE_EVERY_POLLS),
+                c.get(TimestampChangeSourceProvider.RECONCILE_CHUNK_SIZE),
+                c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER));
+    }
+
+    /** True when keys seen are kept, for the op rule and hard-delete detection. */
+    boolean tracksKeys() {
+        return reconcileEvery > 0;
+    }
+
+    @Override
+    public String toString() {
+        return "TimestampSettings{name=" + name + ", tables=" + tables + ", column=" + column + ", createdColumn="
+                + createdColumn + ", deletedColumn=" + deletedColumn + ", delay=" + delay + ", reconcileEvery="
+                + reconcileEvery + ", chunkSize=" + chunkSize + ", stateSchema=" + stateSchema + ", installTrigger="
+                + installTrigger + "}";
+    }
+}
