@@ -34,7 +34,13 @@ public interface ChangeReader extends AutoCloseable {
     /**
      * Tells the reader that every event up to and including {@code position} was handled and its
      * position saved, so it may release them (advance a replication slot, delete consumed log
-     * rows). Called after each committed batch.
+     * rows).
+     *
+     * <p>The delivery loop guarantees: one call per non-empty {@link #poll} result, with the
+     * position of that result's last event, after the handler returned and the position was
+     * saved, and before the next {@code poll}. A batch is never split: the handler receives
+     * exactly what one {@code poll} returned. After a crash the reader is reopened after the last
+     * position that was committed this way.
      */
     default void committed(Position position) throws Exception {
     }
