@@ -8,7 +8,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A captured table as the reader knows it: its oid (what log entries carry), its current name
@@ -66,6 +68,18 @@ final class CapturedTable {
         schema = TableSchema.load(c, id).requirePrimaryKey();
         dropped = droppedColumns(c, oid);
         return true;
+    }
+
+    /** True when the catalog still shows the columns this table was loaded with. */
+    boolean isCurrent(Connection c) throws SQLException {
+        return droppedColumns(c, oid).equals(dropped);
+    }
+
+    /** The names of the live columns, in order. */
+    Set<String> liveColumnNames() {
+        Set<String> names = new LinkedHashSet<>();
+        schema.columns().forEach(col -> names.add(col.name()));
+        return names;
     }
 
     private static List<Boolean> droppedColumns(Connection c, long oid) throws SQLException {

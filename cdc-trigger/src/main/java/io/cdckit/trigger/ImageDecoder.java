@@ -25,8 +25,9 @@ import java.util.Map;
  * reads the columns as every strategy does.
  *
  * <p>Images logged before the table was altered are lined up with its current columns: a column
- * added since is NULL in them; a column dropped since is left out. Anything else (a column both
- * dropped and added, or retyped, while entries were unread) fails naming the table and the fix.
+ * added since is NULL in them; a column dropped since is left out. Where that is ambiguous (a
+ * column dropped and another added while entries were unread) or impossible (a column retyped to
+ * an incompatible type), decoding fails naming the table and the fix, rather than guess.
  */
 final class ImageDecoder {
 
@@ -43,70 +44,76 @@ final class ImageDecoder {
      * was dropped, so its entries cannot be decoded any more.
      */
     List<Map<String, Object>> decode(CapturedTable table, List<String> images) throws SQLException {
-        if (images.isEmpty() || table.gone) {
-            return table.gone ? null : List.of();
+        if (table.gone) {
+            return null;
         }
-        boolean refreshed = false;
-        int live = table.schema.columns().size();
-        if (images.stream().anyMatch(image -> RowText.fields(image).size() != live)) {
-            // the table changed since we loaded it, or these entries were logged before it did
-            if (!table.refresh(connection)) {
-                return null;
-            }
-            refreshed = true;
+        if (images.isEmpty()) {
+            return List.of();
         }
-        while (true) {
+        if (!table.isCurrent(connection) && !table.refresh(connection)) {
+            return null;
+        }
+        for (int attempt = 0; ; attempt++) {
             List<String> aligned = new ArrayList<>(images.size());
             for (String image : images) {
-                String a = align(table, image);
-                if (a == null) {
-                    throw new CdcException("Log entries of " + table.id + " do not match its columns any more (a "
-                            + "column was dropped and another added while entries were unread), so they cannot be "
-                            + "decoded. Drain the log of a table before such changes; to skip its unread entries, "
-                            + "delete them: DELETE FROM <cdc.trigger.schema>.change_log WHERE relid = " + table.oid
-                            + ";");
-                }
-                aligned.add(a);
+                aligned.add(align(table, image));
             }
             try {
-                return cast(table, aligned);
+                List<Map<String, Object>> rows = cast(table, aligned);
+                if (rows.isEmpty() || rows.get(0).keySet().equals(table.liveColumnNames())) {
+                    return rows;
+                }
+                // altered between our look at the catalog and the cast
             } catch (SQLException e) {
-                if (refreshed || !isMissingType(e)) {
+                if (attempt > 0 || !isMissingType(e)) {
                     throw decodeFailure(table, e);
                 }
                 // dropped or renamed since we loaded it
-                if (!table.refresh(connection)) {
-                    return null;
-                }
-                refreshed = true;
+            }
+            if (attempt > 0) {
+                throw new CdcException("Table " + table.id + " keeps changing its columns while its log entries are "
+                        + "decoded: retry once the ALTER TABLE statements are done (restart the source).");
+            }
+            if (!table.refresh(connection)) {
+                return null;
             }
         }
     }
 
-    /** The image with its fields lined up with the current columns, or null when they cannot be. */
+    /**
+     * The image with its fields lined up with the table's current columns: the fields of an
+     * image are the columns that existed, and were not dropped, when it was logged. Columns added
+     * later are NULL; columns dropped later are left out. When the catalog allows more than one
+     * reading (a column dropped and another added while entries were unread), fails rather than
+     * guess.
+     */
     private static String align(CapturedTable table, String image) {
-        int live = table.schema.columns().size();
         List<String> fields = RowText.fields(image);
-        if (fields.size() == live) {
+        int[] mapping = ColumnHistory.mapping(table.dropped, fields.size());
+        if (mapping == null) {
+            throw new CdcException("A log entry of " + table.id + " has " + fields.size() + " columns, which cannot "
+                    + "be lined up with its current columns unambiguously (columns were dropped and added while "
+                    + "entries were unread). Drain the log of a table before such changes; to skip its unread "
+                    + "entries, delete them: DELETE FROM <cdc.trigger.schema>.change_log WHERE relid = " + table.oid
+                    + ";");
+        }
+        if (mapping.length == fields.size() && isIdentity(mapping)) {
             return image;
         }
-        if (fields.size() < live) {
-            List<String> padded = new ArrayList<>(fields);
-            while (padded.size() < live) {
-                padded.add("");
-            }
-            return RowText.join(padded);
+        List<String> out = new ArrayList<>(mapping.length);
+        for (int index : mapping) {
+            out.add(index < 0 ? "" : fields.get(index));
         }
-        if (fields.size() == table.dropped.size()) {
-            List<String> kept = new ArrayList<>(live);
-            for (int i = 0; i < fields.size(); i++) {
-                if (!table.dropped.get(i)) {
-                    kept.add(fields.get(i));
-                }
+        return RowText.join(out);
+    }
+
+    private static boolean isIdentity(int[] mapping) {
+        for (int i = 0; i < mapping.length; i++) {
+            if (mapping[i] != i) {
+                return false;
             }
-            return RowText.join(kept);
         }
-        return null;
+        return true;
     }
 
     private List<Map<String, Object>> cast(CapturedTable table, List<String> images) throws SQLException {
