@@ -23,9 +23,6 @@ final class InstallScript {
     static final List<String> TRIGGER_FUNCTIONS = List.of("audit_changes", "audit_changes_insert",
             "audit_changes_update", "audit_changes_delete", "audit_changes_truncate", "audit_changes_notify");
 
-    private static final List<String> TRIGGER_SUFFIXES = List.of("row", "notify", "insert", "update", "delete",
-            "truncate");
-
     private final TriggerSettings settings;
     private final String s;
 
@@ -43,7 +40,8 @@ final class InstallScript {
         sql.add(objects());
         sql.addAll(functions());
         for (TableId t : settings.tables()) {
-            sql.addAll(triggers(t));
+            sql.add("SELECT " + s + ".ensure_capture(" + literal(t.quoted()) + ", "
+                    + literal(settings.flavour().name().toLowerCase()) + ", " + settings.notifyReader() + ")");
             sql.add("SELECT " + s + ".claim_table(" + literal(t.quoted()) + ", " + literal(settings.consumer()) + ")");
         }
         return sql;
@@ -77,7 +75,8 @@ final class InstallScript {
                   END LOOP;
                   DROP FUNCTION %3$s.audit_changes(), %3$s.audit_changes_insert(), %3$s.audit_changes_update(),
                     %3$s.audit_changes_delete(), %3$s.audit_changes_truncate(), %3$s.audit_changes_notify(),
-                    %3$s.claim_table(pg_catalog.text, pg_catalog.text);
+                    %3$s.claim_table(pg_catalog.text, pg_catalog.text),
+                    %3$s.ensure_capture(pg_catalog.text, pg_catalog.text, boolean);
                   DROP TABLE %3$s.change_log, %3$s.consumer, %3$s.installation;
                   IF created THEN
                     BEGIN
@@ -208,6 +207,49 @@ final class InstallScript {
         sql.add(function("audit_changes_notify", "Row flavour: wakes the reader once per statement.", "",
                 "  " + notify));
         sql.add("""
+                CREATE OR REPLACE FUNCTION %1$s.ensure_capture(captured pg_catalog.text, flavour pg_catalog.text, notify boolean)
+                RETURNS void LANGUAGE plpgsql AS $cdckit$
+                -- Creates the capture triggers of one table, or replaces them when the flavour changed; leaves
+                -- them alone (no lock taken) when they are already right.
+                DECLARE
+                  rel pg_catalog.regclass := captured::pg_catalog.regclass;
+                  wanted pg_catalog.text[];
+                  present pg_catalog.text[];
+                  t pg_catalog.text;
+                BEGIN
+                  IF flavour OPERATOR(pg_catalog.=) 'row' THEN
+                    wanted := ARRAY[%2$s || '_row', %2$s || '_truncate'];
+                    IF notify THEN
+                      wanted := wanted || (%2$s || '_notify');
+                    END IF;
+                  ELSE
+                    wanted := ARRAY[%2$s || '_insert', %2$s || '_update', %2$s || '_delete', %2$s || '_truncate'];
+                  END IF;
+                  SELECT pg_catalog.array_agg(tg.tgname::pg_catalog.text ORDER BY tg.tgname) INTO present
+                  FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) tg.tgfoid
+                  WHERE tg.tgrelid OPERATOR(pg_catalog.=) rel AND tg.tgparentid OPERATOR(pg_catalog.=) 0
+                    AND p.pronamespace OPERATOR(pg_catalog.=) %3$s::pg_catalog.regnamespace;
+                  IF present IS NOT NULL AND present OPERATOR(pg_catalog.@>) wanted
+                     AND present OPERATOR(pg_catalog.<@) wanted THEN
+                    RETURN;
+                  END IF;
+                  FOREACH t IN ARRAY COALESCE(present, '{}') LOOP
+                    EXECUTE pg_catalog.format('DROP TRIGGER %%I ON %%s', t, rel);
+                  END LOOP;
+                  IF flavour OPERATOR(pg_catalog.=) 'row' THEN
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH ROW EXECUTE FUNCTION %1$s.audit_changes()', %2$s || '_row', rel);
+                    IF notify THEN
+                      EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_notify()', %2$s || '_notify', rel);
+                    END IF;
+                  ELSE
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT ON %%s REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_insert()', %2$s || '_insert', rel);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER UPDATE ON %%s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_update()', %2$s || '_update', rel);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER DELETE ON %%s REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_delete()', %2$s || '_delete', rel);
+                  END IF;
+                  EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER TRUNCATE ON %%s FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_truncate()', %2$s || '_truncate', rel);
+                END
+                $cdckit$""".formatted(s, literal(settings.schema()), literal(settings.schema())));
+        sql.add("""
                 CREATE OR REPLACE FUNCTION %1$s.claim_table(captured pg_catalog.text, consumer_name pg_catalog.text)
                 RETURNS void LANGUAGE plpgsql AS $cdckit$
                 DECLARE
@@ -240,38 +282,6 @@ final class InstallScript {
                   RETURN NULL;
                 END
                 $cdckit$""".formatted(s, name, comment, declare, body);
-    }
-
-    private List<String> triggers(TableId t) {
-        List<String> sql = new ArrayList<>();
-        for (String suffix : TRIGGER_SUFFIXES) {
-            sql.add("DROP TRIGGER IF EXISTS " + triggerName(suffix) + " ON " + t.quoted());
-        }
-        String on = " ON " + t.quoted() + " ";
-        String fn = " EXECUTE FUNCTION " + s + ".";
-        if (settings.flavour() == TriggerSettings.Flavour.ROW) {
-            sql.add("CREATE TRIGGER " + triggerName("row") + " AFTER INSERT OR UPDATE OR DELETE" + on
-                    + "FOR EACH ROW" + fn + "audit_changes()");
-            if (settings.notifyReader()) {
-                sql.add("CREATE TRIGGER " + triggerName("notify") + " AFTER INSERT OR UPDATE OR DELETE" + on
-                        + "FOR EACH STATEMENT" + fn + "audit_changes_notify()");
-            }
-        } else {
-            sql.add("CREATE TRIGGER " + triggerName("insert") + " AFTER INSERT" + on
-                    + "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT" + fn + "audit_changes_insert()");
-            sql.add("CREATE TRIGGER " + triggerName("update") + " AFTER UPDATE" + on
-                    + "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT" + fn
-                    + "audit_changes_update()");
-            sql.add("CREATE TRIGGER " + triggerName("delete") + " AFTER DELETE" + on
-                    + "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT" + fn + "audit_changes_delete()");
-        }
-        sql.add("CREATE TRIGGER " + triggerName("truncate") + " AFTER TRUNCATE" + on + "FOR EACH STATEMENT" + fn
-                + "audit_changes_truncate()");
-        return sql;
-    }
-
-    private String triggerName(String suffix) {
-        return TableId.quote(settings.schema() + "_" + suffix);
     }
 
     /** A SQL string literal (standard_conforming_strings on, which the scripts set). */
