@@ -19,7 +19,7 @@ final class InstallScript {
     /** Version of the installed objects this library writes and reads. */
     static final int VERSION = 1;
 
-    /** Every function the install creates, by name (all take no arguments but claim_table). */
+    /** The trigger functions the install creates, by name (the helpers claim_table and ensure_capture aside). */
     static final List<String> TRIGGER_FUNCTIONS = List.of("audit_changes", "audit_changes_insert",
             "audit_changes_update", "audit_changes_delete", "audit_changes_truncate", "audit_changes_notify");
 
@@ -52,6 +52,7 @@ final class InstallScript {
         String schemaLit = literal(settings.schema());
         String functionNames = String.join(", ", TRIGGER_FUNCTIONS.stream().map(InstallScript::literal).toList());
         List<String> sql = new ArrayList<>();
+        sql.add("SET LOCAL standard_conforming_strings = on");
         sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
                 + "))");
         sql.add("""
