@@ -1,0 +1,292 @@
+package io.cdckit.trigger;
+
+import io.cdckit.api.TableId;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The SQL that installs, upgrades and removes trigger capture: one source of truth for what a
+ * source runs with {@code cdc.trigger.install=true} and for the script a DBA reviews.
+ *
+ * <p>DDL cannot take bind parameters, so the few values in it are written as literals by
+ * {@link #literal(String)}: the schema name is restricted to {@code [a-z0-9_]} by its config key,
+ * the consumer name to {@code [A-Za-z0-9_.-]}, and table names appear only as quoted identifiers
+ * ({@link TableId#quoted()}) inside literals, never inside dollar-quoted bodies.
+ */
+final class InstallScript {
+
+    /** Version of the installed objects this library writes and reads. */
+    static final int VERSION = 1;
+
+    /** The trigger functions the install creates, by name (the helpers claim_table and ensure_capture aside). */
+    static final List<String> TRIGGER_FUNCTIONS = List.of("audit_changes", "audit_changes_insert",
+            "audit_changes_update", "audit_changes_delete", "audit_changes_truncate", "audit_changes_notify");
+
+    private final TriggerSettings settings;
+    private final String s;
+
+    InstallScript(TriggerSettings settings) {
+        this.settings = settings;
+        this.s = settings.quotedSchema();
+    }
+
+    /** The statements of the install, in order, to run in one transaction. */
+    List<String> installStatements() {
+        List<String> sql = new ArrayList<>();
+        sql.add("SET LOCAL standard_conforming_strings = on");
+        sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
+                + "))");
+        sql.add(objects());
+        sql.addAll(functions());
+        for (TableId t : settings.tables()) {
+            sql.add("SELECT " + s + ".ensure_capture(" + literal(t.quoted()) + ", "
+                    + literal(settings.flavour().name().toLowerCase()) + ", " + settings.notifyReader() + ")");
+            sql.add("SELECT " + s + ".claim_table(" + literal(t.quoted()) + ", " + literal(settings.consumer()) + ")");
+        }
+        return sql;
+    }
+
+    /** The statements that remove exactly what any install into this schema created. */
+    List<String> uninstallStatements() {
+        String schemaLit = literal(settings.schema());
+        String functionNames = String.join(", ", TRIGGER_FUNCTIONS.stream().map(InstallScript::literal).toList());
+        List<String> sql = new ArrayList<>();
+        sql.add("SET LOCAL standard_conforming_strings = on");
+        sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
+                + "))");
+        sql.add("""
+                DO $cdckit$
+                DECLARE
+                  t record;
+                  created boolean;
+                BEGIN
+                  IF pg_catalog.to_regclass(%1$s) IS NULL THEN
+                    RAISE NOTICE 'no cdckit trigger capture is installed in schema %%', %2$s;
+                    RETURN;
+                  END IF;
+                  SELECT created_schema INTO created FROM %3$s.installation;
+                  FOR t IN
+                    SELECT tg.tgname, tg.tgrelid::pg_catalog.regclass AS rel
+                    FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+                    WHERE p.pronamespace = %2$s::pg_catalog.regnamespace AND p.proname IN (%4$s)
+                      AND tg.tgparentid = 0
+                  LOOP
+                    EXECUTE pg_catalog.format('DROP TRIGGER %%I ON %%s', t.tgname, t.rel);
+                  END LOOP;
+                  DROP FUNCTION %3$s.audit_changes(), %3$s.audit_changes_insert(), %3$s.audit_changes_update(),
+                    %3$s.audit_changes_delete(), %3$s.audit_changes_truncate(), %3$s.audit_changes_notify(),
+                    %3$s.claim_table(pg_catalog.text, pg_catalog.text),
+                    %3$s.ensure_capture(pg_catalog.text, pg_catalog.text, boolean);
+                  DROP TABLE %3$s.change_log, %3$s.consumer, %3$s.installation;
+                  IF created THEN
+                    BEGIN
+                      DROP SCHEMA %3$s;
+                    EXCEPTION WHEN dependent_objects_still_exist THEN
+                      RAISE NOTICE 'schema %% holds other objects and is kept', %2$s;
+                    END;
+                  END IF;
+                END
+                $cdckit$""".formatted(literal(s + ".installation"), schemaLit, s, functionNames));
+        return sql;
+    }
+
+    /** The install as a script for review: one transaction, comments saying what needs which privilege. */
+    String installScript() {
+        StringBuilder b = new StringBuilder();
+        b.append("-- cdckit trigger capture, install version ").append(VERSION).append(", schema ")
+                .append(settings.schema()).append(", flavour ").append(settings.flavour().name().toLowerCase())
+                .append(", consumer ").append(settings.consumer()).append(".\n")
+                .append("-- Idempotent: running it again upgrades or changes nothing. Run it as a user with CREATE\n")
+                .append("-- on the database (or on an existing schema) who owns the captured tables or holds TRIGGER on\n")
+                .append("-- them. The trigger functions are SECURITY DEFINER, so writers need no grant on the log.\n")
+                .append("BEGIN;\n\n");
+        for (String st : installStatements()) {
+            b.append(st).append(";\n\n");
+        }
+        return b.append("COMMIT;\n").toString();
+    }
+
+    /** The uninstall as a script for review. */
+    String uninstallScript() {
+        StringBuilder b = new StringBuilder("-- cdckit trigger capture: removes the triggers, functions and tables an "
+                + "install created in schema " + settings.schema() + ",\n-- and the schema when the install created it "
+                + "and nothing else lives in it.\nBEGIN;\n\n");
+        for (String st : uninstallStatements()) {
+            b.append(st).append(";\n\n");
+        }
+        return b.append("COMMIT;\n").toString();
+    }
+
+    private String objects() {
+        return """
+                DO $cdckit$
+                DECLARE
+                  installed integer;
+                BEGIN
+                  IF pg_catalog.current_setting('server_version_num')::integer < 130000 THEN
+                    RAISE EXCEPTION 'cdckit trigger capture needs PostgreSQL 13 or later (pg_current_xact_id, pg_snapshot), this server runs %%',
+                      pg_catalog.current_setting('server_version');
+                  END IF;
+                  IF pg_catalog.to_regnamespace(%1$s) IS NULL THEN
+                    CREATE SCHEMA %2$s;
+                    CREATE TABLE %2$s.installation (
+                      singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                      version integer NOT NULL,
+                      created_schema boolean NOT NULL,
+                      installed_at timestamptz NOT NULL DEFAULT pg_catalog.now());
+                    INSERT INTO %2$s.installation (version, created_schema) VALUES (0, true);
+                  ELSIF pg_catalog.to_regclass(%3$s) IS NULL THEN
+                    CREATE TABLE %2$s.installation (
+                      singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                      version integer NOT NULL,
+                      created_schema boolean NOT NULL,
+                      installed_at timestamptz NOT NULL DEFAULT pg_catalog.now());
+                    INSERT INTO %2$s.installation (version, created_schema) VALUES (0, false);
+                  END IF;
+                  SELECT version INTO installed FROM %2$s.installation;
+                  IF installed > %4$s THEN
+                    RAISE EXCEPTION 'schema %% holds cdckit trigger capture version %%, newer than this cdckit (version %%)', %1$s, installed, %4$s
+                      USING HINT = 'Upgrade cdckit to the version that installed it.';
+                  END IF;
+                  IF installed < 1 THEN
+                    -- No index on id: the reader finds a batch through xid, and one index keeps writers cheap.
+                    -- The identity must not be cached (CACHE 1): ids must follow the order rows are logged in.
+                    CREATE TABLE %2$s.change_log (
+                      id bigint GENERATED ALWAYS AS IDENTITY (CACHE 1),
+                      xid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+                      logged_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+                      relid oid NOT NULL,
+                      op "char" NOT NULL,
+                      old_row text,
+                      new_row text);
+                    CREATE INDEX change_log_xid ON %2$s.change_log (xid);
+                    CREATE TABLE %2$s.consumer (
+                      relid oid PRIMARY KEY,
+                      consumer text NOT NULL,
+                      claimed_at timestamptz NOT NULL DEFAULT pg_catalog.now());
+                  END IF;
+                  UPDATE %2$s.installation SET version = %4$s, installed_at = pg_catalog.now();
+                END
+                $cdckit$""".formatted(literal(settings.schema()), s, literal(s + ".installation"), VERSION);
+    }
+
+    private List<String> functions() {
+        String notify = settings.notifyReader()
+                ? "PERFORM pg_catalog.pg_notify(" + literal(settings.channel()) + ", '');"
+                : "NULL; -- NOTIFY disabled (cdc.trigger.notify=false)";
+        String notifyIfRows = settings.notifyReader()
+                ? "GET DIAGNOSTICS n = ROW_COUNT;\n  IF n OPERATOR(pg_catalog.>) 0 THEN\n    " + notify + "\n  END IF;"
+                : notify;
+        List<String> sql = new ArrayList<>();
+        sql.add(function("audit_changes", "Row flavour: one log row per changed row.", "", """
+                  INSERT INTO %s.change_log (relid, op, old_row, new_row)
+                  VALUES (TG_RELID, TG_OP::pg_catalog."char", OLD::pg_catalog.text, NEW::pg_catalog.text);""".formatted(s)));
+        sql.add(function("audit_changes_insert", "Statement flavour: the inserted rows of one statement.",
+                "DECLARE n bigint;", """
+                  INSERT INTO %s.change_log (relid, op, new_row)
+                  SELECT TG_RELID, 'I', t::pg_catalog.text FROM new_rows t;
+                  %s""".formatted(s, notifyIfRows)));
+        sql.add(function("audit_changes_update", "Statement flavour: the updated rows of one statement, the i-th "
+                        + "old row paired with the i-th new row (both transition tables hold them in update order).",
+                "DECLARE n bigint;", """
+                  INSERT INTO %s.change_log (relid, op, old_row, new_row)
+                  SELECT TG_RELID, 'U', o.r, w.r
+                  FROM (SELECT pg_catalog.row_number() OVER () AS i, t::pg_catalog.text AS r FROM old_rows t) o
+                  JOIN (SELECT pg_catalog.row_number() OVER () AS i, t::pg_catalog.text AS r FROM new_rows t) w
+                    ON o.i OPERATOR(pg_catalog.=) w.i
+                  ORDER BY o.i;
+                  %s""".formatted(s, notifyIfRows)));
+        sql.add(function("audit_changes_delete", "Statement flavour: the deleted rows of one statement.",
+                "DECLARE n bigint;", """
+                  INSERT INTO %s.change_log (relid, op, old_row)
+                  SELECT TG_RELID, 'D', t::pg_catalog.text FROM old_rows t;
+                  %s""".formatted(s, notifyIfRows)));
+        sql.add(function("audit_changes_truncate", "Both flavours: a TRUNCATE of the table.", "", """
+                  INSERT INTO %s.change_log (relid, op) VALUES (TG_RELID, 'T');
+                  %s""".formatted(s, notify)));
+        sql.add(function("audit_changes_notify", "Row flavour: wakes the reader once per statement.", "",
+                "  " + notify));
+        sql.add("""
+                CREATE OR REPLACE FUNCTION %1$s.ensure_capture(captured pg_catalog.text, flavour pg_catalog.text, notify boolean)
+                RETURNS void LANGUAGE plpgsql AS $cdckit$
+                -- Creates the capture triggers of one table, or replaces them when the flavour changed; leaves
+                -- them alone (no lock taken) when they are already right.
+                DECLARE
+                  rel pg_catalog.regclass := captured::pg_catalog.regclass;
+                  wanted pg_catalog.text[];
+                  present pg_catalog.text[];
+                  t pg_catalog.text;
+                BEGIN
+                  IF flavour OPERATOR(pg_catalog.=) 'row' THEN
+                    wanted := ARRAY[%2$s || '_row', %2$s || '_truncate'];
+                    IF notify THEN
+                      wanted := wanted || (%2$s || '_notify');
+                    END IF;
+                  ELSE
+                    wanted := ARRAY[%2$s || '_insert', %2$s || '_update', %2$s || '_delete', %2$s || '_truncate'];
+                  END IF;
+                  SELECT pg_catalog.array_agg(tg.tgname::pg_catalog.text ORDER BY tg.tgname) INTO present
+                  FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) tg.tgfoid
+                  WHERE tg.tgrelid OPERATOR(pg_catalog.=) rel AND tg.tgparentid OPERATOR(pg_catalog.=) 0
+                    AND p.pronamespace OPERATOR(pg_catalog.=) %3$s::pg_catalog.regnamespace;
+                  IF present IS NOT NULL AND present OPERATOR(pg_catalog.@>) wanted
+                     AND present OPERATOR(pg_catalog.<@) wanted THEN
+                    RETURN;
+                  END IF;
+                  FOREACH t IN ARRAY COALESCE(present, '{}') LOOP
+                    EXECUTE pg_catalog.format('DROP TRIGGER %%I ON %%s', t, rel);
+                  END LOOP;
+                  IF flavour OPERATOR(pg_catalog.=) 'row' THEN
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH ROW EXECUTE FUNCTION %1$s.audit_changes()', %2$s || '_row', rel);
+                    IF notify THEN
+                      EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_notify()', %2$s || '_notify', rel);
+                    END IF;
+                  ELSE
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT ON %%s REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_insert()', %2$s || '_insert', rel);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER UPDATE ON %%s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_update()', %2$s || '_update', rel);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER DELETE ON %%s REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_delete()', %2$s || '_delete', rel);
+                  END IF;
+                  EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER TRUNCATE ON %%s FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_truncate()', %2$s || '_truncate', rel);
+                END
+                $cdckit$""".formatted(s, literal(settings.schema()), literal(settings.schema())));
+        sql.add("""
+                CREATE OR REPLACE FUNCTION %1$s.claim_table(captured pg_catalog.text, consumer_name pg_catalog.text)
+                RETURNS void LANGUAGE plpgsql AS $cdckit$
+                DECLARE
+                  owner_name pg_catalog.text;
+                BEGIN
+                  DELETE FROM %1$s.consumer c
+                  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) c.relid);
+                  INSERT INTO %1$s.consumer (relid, consumer)
+                  VALUES (captured::pg_catalog.regclass, consumer_name) ON CONFLICT (relid) DO NOTHING;
+                  SELECT c.consumer INTO owner_name FROM %1$s.consumer c
+                  WHERE c.relid OPERATOR(pg_catalog.=) captured::pg_catalog.regclass;
+                  IF owner_name OPERATOR(pg_catalog.<>) consumer_name THEN
+                    RAISE EXCEPTION 'table %% is already captured by source "%%" through schema %%, and a table has one consumer per log schema',
+                      captured, owner_name, %2$s
+                      USING HINT = pg_catalog.format('Use cdc.name=%%s, or give this source its own cdc.trigger.schema, or hand the table over after stopping "%%s": DELETE FROM %%s.consumer WHERE relid = %%L::regclass;',
+                        owner_name, owner_name, %3$s, captured);
+                  END IF;
+                END
+                $cdckit$""".formatted(s, literal(settings.schema()), literal(s)));
+        return sql;
+    }
+
+    private String function(String name, String comment, String declare, String body) {
+        return """
+                CREATE OR REPLACE FUNCTION %1$s.%2$s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $cdckit$
+                -- %3$s
+                %4$s
+                BEGIN
+                %5$s
+                  RETURN NULL;
+                END
+                $cdckit$""".formatted(s, name, comment, declare, body);
+    }
+
+    /** A SQL string literal (standard_conforming_strings on, which the scripts set). */
+    static String literal(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
+}
