@@ -63,6 +63,7 @@ final class SideBySide {
     static String summary(List<StrategyRun> runs) {
         StringBuilder sb = new StringBuilder("Summary\n");
         int most = runs.stream().mapToInt(r -> countOps(r, Op.UPDATE)).max().orElse(0);
+        int mostDeletes = runs.stream().mapToInt(r -> countOps(r, Op.DELETE)).max().orElse(0);
         for (StrategyRun run : runs) {
             List<StrategyRun.Received> all = run.received();
             List<Long> latencies = new ArrayList<>();
@@ -93,6 +94,9 @@ final class SideBySide {
             }
             if (countOps(run, Op.UPDATE) < most) {
                 unseen.add((most - countOps(run, Op.UPDATE)) + " intermediate updates collapsed");
+            }
+            if (countOps(run, Op.DELETE) < mostDeletes) {
+                unseen.add((mostDeletes - countOps(run, Op.DELETE)) + " deletes (rows gone before it first saw them)");
             }
             sb.append("             could not see: ").append(unseen.isEmpty() ? "nothing missing" : String.join(", ", unseen))
                     .append('\n');
