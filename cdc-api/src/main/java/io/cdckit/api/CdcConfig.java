@@ -79,10 +79,23 @@ public final class CdcConfig {
     public static final ConfigKey<Duration> ERRORS_RETRY_MAX_DELAY = ConfigKey.duration("cdc.errors.retry.max-delay",
             Duration.ofSeconds(30), Duration.ZERO, "Upper bound of the delay between retries.");
 
+    /** Reconnect attempts after a lost connection before the source fails. */
+    public static final ConfigKey<Integer> RECONNECT_MAX_ATTEMPTS = ConfigKey.integer("cdc.reconnect.max-attempts", 30,
+            0, Integer.MAX_VALUE, "After a lost connection or a failed read, how many times the source reopens its "
+                    + "strategy (from the last committed position) before it stops as FAILED; 0 fails at once.");
+    /** First reconnect delay. */
+    public static final ConfigKey<Duration> RECONNECT_INITIAL_DELAY = ConfigKey.duration("cdc.reconnect.initial-delay",
+            Duration.ofMillis(100), Duration.ZERO,
+            "Delay before the first reconnect attempt; each further attempt doubles it up to cdc.reconnect.max-delay.");
+    /** Largest reconnect delay. */
+    public static final ConfigKey<Duration> RECONNECT_MAX_DELAY = ConfigKey.duration("cdc.reconnect.max-delay",
+            Duration.ofSeconds(30), Duration.ZERO, "Upper bound of the delay between reconnect attempts.");
+
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD, TABLES,
             SNAPSHOT_MODE, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
-            ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY);
+            ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
+            RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY);
 
     private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_.-]{1,100}");
     private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^&;]*");

@@ -99,10 +99,12 @@ public final class ChangeSources {
         /** Creates the source; nothing connects until {@link ChangeSource#start}. */
         public ChangeSource build() {
             ChangeSourceProvider provider = provider(config.mode());
-            ChangeReader reader = provider.createReader(config);
+            // validate the strategy's config now, not at start
+            ChangeReader first = provider.createReader(config);
             OffsetStore store = offsetStore != null ? offsetStore : OffsetStores.fromConfig(config);
             DeadLetterHandler dlq = deadLetterHandler != null ? deadLetterHandler : new LoggingDeadLetterHandler();
-            return new DeliveringChangeSource(config, reader, store, offsetStore == null, dlq);
+            return new DeliveringChangeSource(config, first, () -> provider.createReader(config), store,
+                    offsetStore == null, dlq);
         }
     }
 }

@@ -152,6 +152,17 @@ public final class ConfigKey<T> {
         return defaultValue;
     }
 
+    /**
+     * The default as the documentation shows it: {@code (required)}, {@code —} for none, a
+     * duration as {@code 250ms} or {@code 5s}, anything else as its text.
+     */
+    public String defaultText() {
+        if (defaultValue == null) {
+            return required ? "(required)" : "—";
+        }
+        return defaultValue instanceof Duration d ? format(d) : defaultValue.toString();
+    }
+
     /** True when a config without this key is invalid. */
     public boolean required() {
         return required;

@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The delivery loop, written once for every strategy: polls the strategy's {@link ChangeReader},
  * hands batches to the handler, retries failures with exponential backoff, then fails or
- * dead-letters, and commits a batch's position only after the handler returned.
+ * dead-letters, and commits a batch's position only after the handler returned. When reading
+ * or committing fails (a dropped connection, a restarted server), it closes the reader and
+ * opens a new one after the last committed position, with backoff, so nothing is lost.
  */
 final class DeliveringChangeSource implements ChangeSource {
 
@@ -25,7 +27,8 @@ final class DeliveringChangeSource implements ChangeSource {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final CdcConfig config;
-    private final ChangeReader reader;
+    private final java.util.function.Supplier<ChangeReader> readers;
+    private ChangeReader reader;
     private final OffsetStore store;
     private final boolean ownsStore;
     private final DeadLetterHandler deadLetters;
@@ -36,6 +39,9 @@ final class DeliveringChangeSource implements ChangeSource {
     private final int maxRetries;
     private final Duration initialDelay;
     private final Duration maxDelay;
+    private final int maxReconnects;
+    private final Duration reconnectInitialDelay;
+    private final Duration reconnectMaxDelay;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -49,13 +55,16 @@ final class DeliveringChangeSource implements ChangeSource {
     private final AtomicLong handlerFailures = new AtomicLong();
     private final AtomicLong retries = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
+    private final AtomicLong reconnects = new AtomicLong();
+    private volatile Position committed;
     private volatile long lastEventMillis = -1;
     private volatile long lagMs = -1;
 
-    DeliveringChangeSource(CdcConfig config, ChangeReader reader, OffsetStore store, boolean ownsStore,
-                           DeadLetterHandler deadLetters) {
+    DeliveringChangeSource(CdcConfig config, ChangeReader first, java.util.function.Supplier<ChangeReader> readers,
+                           OffsetStore store, boolean ownsStore, DeadLetterHandler deadLetters) {
         this.config = config;
-        this.reader = reader;
+        this.reader = first;
+        this.readers = readers;
         this.store = store;
         this.ownsStore = ownsStore;
         this.deadLetters = deadLetters;
@@ -66,6 +75,9 @@ final class DeliveringChangeSource implements ChangeSource {
         this.maxRetries = config.get(CdcConfig.ERRORS_MAX_RETRIES);
         this.initialDelay = config.get(CdcConfig.ERRORS_RETRY_INITIAL_DELAY);
         this.maxDelay = config.get(CdcConfig.ERRORS_RETRY_MAX_DELAY);
+        this.maxReconnects = config.get(CdcConfig.RECONNECT_MAX_ATTEMPTS);
+        this.reconnectInitialDelay = config.get(CdcConfig.RECONNECT_INITIAL_DELAY);
+        this.reconnectMaxDelay = config.get(CdcConfig.RECONNECT_MAX_DELAY);
     }
 
     @Override
@@ -88,6 +100,7 @@ final class DeliveringChangeSource implements ChangeSource {
             LOG.info("Starting source '{}' (cdc.mode={}, tables={}) {}", name, config.mode(), config.tables(),
                     from == null ? "from the beginning" : "after position " + from.fields());
             reader.open(from);
+            committed = from;
         } catch (Exception e) {
             CdcException failure = e instanceof CdcException ce ? ce
                     : new CdcException("Source '" + name + "' could not start: " + e.getMessage(), e);
@@ -105,7 +118,15 @@ final class DeliveringChangeSource implements ChangeSource {
     private void run(ChangeHandler handler) {
         try {
             while (!stopRequested()) {
-                List<ChangeEvent> batch = reader.poll(maxBatch, pollInterval);
+                List<ChangeEvent> batch;
+                try {
+                    batch = reader.poll(maxBatch, pollInterval);
+                } catch (Exception e) {
+                    if (!reconnect(e)) {
+                        break;
+                    }
+                    continue;
+                }
                 if (batch.isEmpty()) {
                     continue;
                 }
@@ -113,8 +134,15 @@ final class DeliveringChangeSource implements ChangeSource {
                     break;
                 }
                 Position last = batch.get(batch.size() - 1).position();
-                store.save(name, last);
-                reader.committed(last);
+                try {
+                    store.save(name, last);
+                    committed = last;
+                    reader.committed(last);
+                } catch (Exception e) {
+                    if (!reconnect(e)) {
+                        break;
+                    }
+                }
             }
             status = SourceStatus.of(State.STOPPED);
             LOG.info("Source '{}' stopped after {} events", name, events.get());
@@ -126,6 +154,47 @@ final class DeliveringChangeSource implements ChangeSource {
             release();
             finished.countDown();
         }
+    }
+
+    /**
+     * After reading or committing failed: closes the reader and opens a new one after the last
+     * committed position, with backoff. A batch whose position was not saved comes again.
+     *
+     * @return false when the source was stopped meanwhile
+     * @throws CdcException when the attempts are used up, or when reopening reports a setup
+     *                      problem that waiting will not fix
+     */
+    private boolean reconnect(Exception cause) throws InterruptedException {
+        status = SourceStatus.of(State.RECONNECTING);
+        LOG.warn("Source '{}' lost its connection or failed to read ({}); reconnecting from position {}", name,
+                cause.toString(), committed == null ? "start" : committed.fields());
+        closeReader();
+        Exception last = cause;
+        for (int attempt = 0; attempt < maxReconnects; attempt++) {
+            Duration delay = backoff(attempt, reconnectInitialDelay, reconnectMaxDelay);
+            if (stopSignal.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+            reader = readers.get();
+            try {
+                reader.open(committed);
+                reconnects.incrementAndGet();
+                status = SourceStatus.of(State.RUNNING);
+                LOG.info("Source '{}' reconnected (attempt {})", name, attempt + 1);
+                return true;
+            } catch (CdcException e) {
+                closeReader();
+                throw e;
+            } catch (Exception e) {
+                last = e;
+                closeReader();
+                LOG.warn("Source '{}' reconnect attempt {} of {} failed: {}", name, attempt + 1, maxReconnects,
+                        e.toString());
+            }
+        }
+        throw new CdcException("Source '" + name + "' could not reconnect after " + maxReconnects + " attempts "
+                + "(cdc.reconnect.max-attempts); the last committed position is kept, so a restart resumes after "
+                + "it. Last error: " + last.getMessage(), last);
     }
 
     /** Hands the batch to the handler; false when stopped before it was processed. */
@@ -145,7 +214,7 @@ final class DeliveringChangeSource implements ChangeSource {
                     return giveUp(batch, e, attempt);
                 }
                 status = SourceStatus.of(State.RETRYING);
-                Duration delay = backoff(attempt);
+                Duration delay = backoff(attempt, initialDelay, maxDelay);
                 LOG.warn("Handler of source '{}' failed on a batch of {} events (attempt {} of {}); retrying in {}",
                         name, batch.size(), attempt + 1, maxRetries + 1, ConfigKey.format(delay), e);
                 if (stopSignal.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -174,7 +243,7 @@ final class DeliveringChangeSource implements ChangeSource {
         return true;
     }
 
-    private Duration backoff(int attempt) {
+    private static Duration backoff(int attempt, Duration initialDelay, Duration maxDelay) {
         long initial = initialDelay.toMillis();
         long max = maxDelay.toMillis();
         long d = attempt >= 62 ? max : initial << Math.min(attempt, 30);
@@ -197,12 +266,22 @@ final class DeliveringChangeSource implements ChangeSource {
         return stopSignal.getCount() == 0;
     }
 
-    private void release() {
+    /** Closes the current reader once; a new one is made by the next reconnect attempt. */
+    private void closeReader() {
+        ChangeReader r = reader;
+        reader = null;
+        if (r == null) {
+            return;
+        }
         try {
-            reader.close();
+            r.close();
         } catch (Exception e) {
             LOG.warn("Closing the reader of source '{}' failed", name, e);
         }
+    }
+
+    private void release() {
+        closeReader();
         if (ownsStore) {
             try {
                 store.close();
@@ -222,7 +301,7 @@ final class DeliveringChangeSource implements ChangeSource {
         long last = lastEventMillis;
         return new SourceMetrics(events.get(), batches.get(), last < 0 ? null : Instant.ofEpochMilli(last),
                 last < 0 ? -1 : Math.max(0, System.currentTimeMillis() - last), handlerFailures.get(),
-                retries.get(), deadLettered.get(), lagMs);
+                retries.get(), deadLettered.get(), reconnects.get(), lagMs);
     }
 
     @Override

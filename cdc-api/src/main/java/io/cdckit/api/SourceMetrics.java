@@ -12,10 +12,11 @@ import java.time.Instant;
  * @param handlerFailures     times the handler threw
  * @param retries             times a batch was offered again after a failure
  * @param deadLettered        events handed to the dead-letter handler
+ * @param reconnects          times the source reconnected after losing its connection
  * @param lagMs               commit time to delivery of the last event, in ms, or -1 where the
  *                            strategy does not know commit times
  */
 public record SourceMetrics(long eventsDelivered, long batchesDelivered, Instant lastEventTime,
                             long msSinceLastEvent, long handlerFailures, long retries,
-                            long deadLettered, long lagMs) {
+                            long deadLettered, long reconnects, long lagMs) {
 }

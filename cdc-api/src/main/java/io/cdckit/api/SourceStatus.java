@@ -18,6 +18,8 @@ public record SourceStatus(State state, Throwable failure) {
         RUNNING,
         /** The handler failed; the batch is being retried with backoff. */
         RETRYING,
+        /** The connection to the database was lost; reconnecting with backoff. */
+        RECONNECTING,
         /** Stopped by {@link ChangeSource#close()}. */
         STOPPED,
         /** Stopped by an error; see {@link SourceStatus#failure()}. */
@@ -29,8 +31,8 @@ public record SourceStatus(State state, Throwable failure) {
         return new SourceStatus(state, null);
     }
 
-    /** True while the source captures (running or retrying). */
+    /** True while the source is alive: running, retrying a batch or reconnecting. */
     public boolean isActive() {
-        return state == State.RUNNING || state == State.RETRYING;
+        return state == State.RUNNING || state == State.RETRYING || state == State.RECONNECTING;
     }
 }

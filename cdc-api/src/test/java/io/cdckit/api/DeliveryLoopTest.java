@@ -250,4 +250,60 @@ class DeliveryLoopTest {
         assertThat(first).isEqualTo(range(1, 4));
         assertThat(second).isEqualTo(range(5, 8));
     }
+
+    @Test
+    void lostConnectionsAreReopenedFromTheCommittedPositionWithNothingLost() {
+        OffsetStore store = OffsetStores.memory();
+        offer(1, 5);
+        List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+        CdcConfig cfg = config().set("cdc.batch.max-size", "2").set("cdc.reconnect.initial-delay", "1ms")
+                .set("cdc.reconnect.max-delay", "5ms").build();
+        try (ChangeSource source = ChangeSources.builder(cfg).offsetStore(store).build()) {
+            source.start(batch -> seen.addAll(ids(batch)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 5);
+            // the connection drops twice, and the first two attempts to reconnect are refused
+            QueueChangeSourceProvider.FAILING_POLLS.get(queue).set(2);
+            QueueChangeSourceProvider.FAILING_OPENS.get(queue).set(2);
+            offer(6, 9);
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 9);
+            assertThat(seen).isEqualTo(range(1, 9));
+            assertThat(source.metrics().reconnects()).isEqualTo(2);
+            assertThat(source.status().state()).isEqualTo(SourceStatus.State.RUNNING);
+        }
+        // every reader that was opened was closed, once
+        assertThat(QueueChangeSourceProvider.CLOSED.get(queue).get())
+                .isEqualTo(QueueChangeSourceProvider.OPENED.get(queue).get() + 2);
+    }
+
+    @Test
+    void aSetupProblemWhileReconnectingStopsTheSource() {
+        offer(1, 1);
+        CdcConfig cfg = config().set("cdc.reconnect.initial-delay", "1ms").build();
+        try (ChangeSource source = ChangeSources.builder(cfg).build()) {
+            List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+            source.start(batch -> seen.addAll(ids(batch)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 1);
+            QueueChangeSourceProvider.BROKEN_SETUP.put(queue, true);
+            QueueChangeSourceProvider.FAILING_POLLS.get(queue).set(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().state() == SourceStatus.State.FAILED);
+            assertThat(source.status().failure()).isInstanceOf(CdcException.class)
+                    .hasMessageContaining("cdc.queue.fail-open=false");
+        }
+    }
+
+    @Test
+    void reconnectAttemptsAreBounded() {
+        CdcConfig cfg = config().set("cdc.reconnect.initial-delay", "1ms").set("cdc.reconnect.max-delay", "2ms")
+                .set("cdc.reconnect.max-attempts", "3").build();
+        try (ChangeSource source = ChangeSources.builder(cfg).build()) {
+            source.start(batch -> { });
+            QueueChangeSourceProvider.FAILING_OPENS.get(queue).set(100);
+            QueueChangeSourceProvider.FAILING_POLLS.get(queue).set(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> source.status().state() == SourceStatus.State.FAILED);
+            assertThat(source.status().failure()).hasMessageContaining("could not reconnect after 3 attempts")
+                    .hasMessageContaining("cdc.reconnect.max-attempts")
+                    .hasRootCauseInstanceOf(java.sql.SQLException.class);
+            assertThat(source.metrics().reconnects()).isZero();
+        }
+    }
 }

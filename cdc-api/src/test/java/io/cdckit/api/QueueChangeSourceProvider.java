@@ -22,12 +22,27 @@ public final class QueueChangeSourceProvider implements ChangeSourceProvider {
     static final ConfigKey<Boolean> FAIL_OPEN = ConfigKey.bool("cdc.queue.fail-open", false,
             "Make open() fail, to test start errors.");
 
+    /** Per queue: how many coming poll() calls fail, as a dropped connection would. */
+    static final Map<String, java.util.concurrent.atomic.AtomicInteger> FAILING_POLLS = new ConcurrentHashMap<>();
+    /** Per queue: how many coming open() calls fail with a connection error (not a setup error). */
+    static final Map<String, java.util.concurrent.atomic.AtomicInteger> FAILING_OPENS = new ConcurrentHashMap<>();
+    /** Per queue: whether open() reports a setup problem (a CdcException). */
+    static final Map<String, Boolean> BROKEN_SETUP = new ConcurrentHashMap<>();
+    /** Per queue: readers opened and closed. */
+    static final Map<String, java.util.concurrent.atomic.AtomicInteger> OPENED = new ConcurrentHashMap<>();
+    static final Map<String, java.util.concurrent.atomic.AtomicInteger> CLOSED = new ConcurrentHashMap<>();
+
     /** All events ever offered per queue: the queue's "log". */
     static final Map<String, List<ChangeEvent>> LOGS = new ConcurrentHashMap<>();
     /** Positions acknowledged through committed(), per queue. */
     static final Map<String, List<Position>> ACKS = new ConcurrentHashMap<>();
 
     static void reset(String queue) {
+        FAILING_POLLS.put(queue, new java.util.concurrent.atomic.AtomicInteger());
+        FAILING_OPENS.put(queue, new java.util.concurrent.atomic.AtomicInteger());
+        BROKEN_SETUP.put(queue, false);
+        OPENED.put(queue, new java.util.concurrent.atomic.AtomicInteger());
+        CLOSED.put(queue, new java.util.concurrent.atomic.AtomicInteger());
         LOGS.put(queue, java.util.Collections.synchronizedList(new ArrayList<>()));
         ACKS.put(queue, java.util.Collections.synchronizedList(new ArrayList<>()));
     }
@@ -63,15 +78,22 @@ public final class QueueChangeSourceProvider implements ChangeSourceProvider {
         }
 
         @Override
-        public void open(Position after) {
-            if (failOpen) {
+        public void open(Position after) throws java.sql.SQLException {
+            if (failOpen || BROKEN_SETUP.get(queue)) {
                 throw new CdcException("queue '" + queue + "' refuses to open: set cdc.queue.fail-open=false");
             }
+            if (FAILING_OPENS.get(queue).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new java.sql.SQLException("Connection refused", "08001");
+            }
+            OPENED.get(queue).incrementAndGet();
             next = after == null ? 0 : (int) after.getLong("seq");
         }
 
         @Override
-        public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws InterruptedException {
+        public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {
+            if (FAILING_POLLS.get(queue).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new java.sql.SQLException("terminating connection due to administrator command", "57P01");
+            }
             long deadline = System.nanoTime() + timeout.toNanos();
             List<ChangeEvent> log = LOGS.get(queue);
             while (true) {
@@ -100,6 +122,7 @@ public final class QueueChangeSourceProvider implements ChangeSourceProvider {
 
         @Override
         public void close() {
+            CLOSED.get(queue).incrementAndGet();
         }
     }
 
