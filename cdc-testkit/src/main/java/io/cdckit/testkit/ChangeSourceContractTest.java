@@ -45,6 +45,13 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 public abstract class ChangeSourceContractTest {
 
 
+    /**
+     * Sessions with this application name are spared when the contract kills the capture's
+     * sessions: test-only strategies use it for a session that stands for the database's durable
+     * log (which a real server does not lose when a session dies).
+     */
+    public static final String DURABLE_LOG_APPLICATION_NAME = "cdckit_test_durable_log";
+
     /** The test class's database. */
     protected TestDatabase db;
     private String testName;
@@ -441,5 +448,39 @@ public abstract class ChangeSourceContractTest {
             assertThat(v.matches()).as(v.describe()).isTrue();
             assertThat(v.sourceRows()).isEqualTo(result.netRows());
         }
+    }
+
+    @Test
+    void terminatedConnectionsAreReopenedWithNothingLost() throws Exception {
+        TableId t = table("terminate");
+        createStandardTable(t);
+        CapturedEvents captured = new CapturedEvents();
+        CdcConfig cfg = config("terminate", t).toBuilder().set("cdc.reconnect.initial-delay", "50ms")
+                        .set("cdc.reconnect.max-delay", "500ms").build();
+        ChangeSource source = start(cfg, OffsetStores.memory(), captured);
+        db.execute("INSERT INTO " + t.quoted() + " (id, name) SELECT g, 'before' FROM generate_series(1, 20) g");
+        captured.awaitAtLeast(20, waitTime());
+
+        // the database kills every session of the capture, as a DBA or a failover would
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND pid <> pg_backend_pid() AND application_name <> '" + DURABLE_LOG_APPLICATION_NAME + "'");
+        db.execute("INSERT INTO " + t.quoted() + " (id, name) SELECT g, 'after' FROM generate_series(21, 40) g");
+        db.execute("UPDATE " + t.quoted() + " SET qty = 1, updated_at = clock_timestamp() WHERE id = 5");
+        captured.awaitAtLeast(1, e -> e.key().get("id").equals(40), waitTime());
+        org.awaitility.Awaitility.await().atMost(waitTime())
+                .until(() -> captured.events(e -> e.key().get("id").equals(5)).stream()
+                        .anyMatch(e -> Integer.valueOf(1).equals(e.after().get("qty"))));
+        settle();
+
+        assertThat(source.status().state()).isEqualTo(io.cdckit.api.SourceStatus.State.RUNNING);
+        assertThat(source.metrics().reconnects()).as("the source noticed and reconnected").isPositive();
+        List<Object> ids = captured.events(e -> e.op() == Op.CREATE).stream().map(e -> e.key().get("id"))
+                .distinct().toList();
+        List<Object> expected = new ArrayList<>();
+        for (int i = 1; i <= 40; i++) {
+            expected.add(i);
+        }
+        assertThat(ids).as("every insert arrived (duplicates of a batch in flight are allowed)")
+                .containsExactlyElementsOf(expected);
     }
 }

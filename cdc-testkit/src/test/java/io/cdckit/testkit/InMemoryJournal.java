@@ -24,6 +24,11 @@ import java.util.concurrent.ConcurrentHashMap;
 final class InMemoryJournal {
 
     static final String CHANNEL = "cdckit_inmemory";
+    /**
+     * The listener's application name. The journal stands for a durable log (the WAL, a change
+     * log table), which a killed session does not lose, so fault tests spare this session.
+     */
+    static final String APPLICATION_NAME = ChangeSourceContractTest.DURABLE_LOG_APPLICATION_NAME;
     private static final Logger LOG = LoggerFactory.getLogger(InMemoryJournal.class);
     private static final Map<String, InMemoryJournal> JOURNALS = new ConcurrentHashMap<>();
 
@@ -32,7 +37,11 @@ final class InMemoryJournal {
     private final Connection listener;
 
     private InMemoryJournal(String url, String user, String password) throws SQLException {
-        listener = DriverManager.getConnection(url, user, password);
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.setProperty("ApplicationName", APPLICATION_NAME);
+        listener = DriverManager.getConnection(url, props);
         try (Statement st = listener.createStatement()) {
             st.execute("LISTEN " + CHANNEL);
         }
