@@ -3,7 +3,6 @@ package io.cdckit.logbased;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.ChangeSource;
-import io.cdckit.api.ChangeSources;
 import io.cdckit.api.OffsetStore;
 import io.cdckit.api.OffsetStores;
 import io.cdckit.api.Op;
@@ -12,6 +11,7 @@ import io.cdckit.api.TableId;
 import io.cdckit.testkit.CapturedEvents;
 import io.cdckit.testkit.PostgresTest;
 import io.cdckit.testkit.TestDatabase;
+import io.cdckit.testkit.TestSources;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,39 +34,27 @@ class LogCaptureTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private TestDatabase db;
-    private final List<ChangeSource> sources = new ArrayList<>();
+    private TestSources sources;
 
     @BeforeEach
     void bind(TestDatabase database) {
         this.db = database;
+        this.sources = new TestSources(database);
     }
 
     @AfterEach
     void closeSources() {
-        sources.forEach(ChangeSource::close);
-        sources.clear();
+        sources.close();
     }
 
     private CdcConfig config(String name, Map<String, String> extra, String... tables) {
-        Map<String, Object> props = new LinkedHashMap<>(db.cdcProperties());
-        props.put("cdc.mode", "log");
-        props.put("cdc.name", name);
-        props.put("cdc.snapshot.mode", "never");
-        props.put("cdc.poll.interval", "20ms");
-        props.put("cdc.errors.retry.initial-delay", "10ms");
-        props.put("cdc.errors.retry.max-delay", "20ms");
-        props.putAll(extra);
-        return CdcConfig.builder().putAll(props).tables(tables).build();
+        Map<String, String> props = new LinkedHashMap<>(extra);
+        props.putIfAbsent("cdc.mode", "log");
+        return sources.config(name, props, java.util.Arrays.stream(tables).map(TableId::parse).toArray(TableId[]::new));
     }
 
     private ChangeSource start(CdcConfig config, OffsetStore offsets, io.cdckit.api.ChangeHandler handler) {
-        ChangeSource source = ChangeSources.builder(config).offsetStore(offsets).build();
-        sources.add(source);
-        if (handler instanceof CapturedEvents c) {
-            c.watching(source);
-        }
-        source.start(handler);
-        return source;
+        return sources.start(config, offsets, handler);
     }
 
     private long confirmedFlushLsn(String slot) {

@@ -55,7 +55,7 @@ public abstract class ChangeSourceContractTest {
     /** The test class's database. */
     protected TestDatabase db;
     private String testName;
-    private final List<ChangeSource> sources = new ArrayList<>();
+    private TestSources sources;
 
     /** What the strategy can see. */
     protected abstract Capabilities capabilities();
@@ -87,27 +87,23 @@ public abstract class ChangeSourceContractTest {
     @BeforeEach
     void bindDatabase(TestDatabase database, TestInfo info) {
         this.db = database;
+        this.sources = new TestSources(database);
         this.testName = info.getTestMethod().orElseThrow().getName().toLowerCase();
     }
 
     @AfterEach
     void closeSources() {
-        for (ChangeSource s : sources) {
-            s.close();
-        }
-        sources.clear();
+        sources.close();
     }
 
     /** The config for this test's source over {@code tables}. */
     protected CdcConfig config(String sourceName, TableId... tables) {
-        Map<String, Object> props = new LinkedHashMap<>(db.cdcProperties());
-        props.put("cdc.name", sourceName);
-        props.put("cdc.snapshot.mode", "never");
-        props.put("cdc.poll.interval", "20ms");
-        props.put("cdc.errors.retry.initial-delay", "10ms");
-        props.put("cdc.errors.retry.max-delay", "50ms");
-        props.putAll(strategyProperties());
-        return CdcConfig.builder().putAll(props).tables(tables).build();
+        return sources.config(sourceName, strategyProperties(), tables);
+    }
+
+    /** Starts a source delivering to {@code handler}; closed after the test. */
+    protected ChangeSource start(CdcConfig config, OffsetStore offsets, ChangeHandler handler) {
+        return sources.start(createSource(config, offsets), handler);
     }
 
     /**
@@ -118,17 +114,6 @@ public abstract class ChangeSourceContractTest {
      */
     protected String quotedIdentifierTableName() {
         return "Order \"Lines\"";
-    }
-
-    /** Starts a source delivering to {@code handler}; closed after the test. */
-    protected ChangeSource start(CdcConfig config, OffsetStore offsets, ChangeHandler handler) {
-        ChangeSource source = createSource(config, offsets);
-        sources.add(source);
-        if (handler instanceof CapturedEvents captured) {
-            captured.watching(source);
-        }
-        source.start(handler);
-        return source;
     }
 
     /** A table name for this test, within PostgreSQL's 63-byte identifier limit. */
