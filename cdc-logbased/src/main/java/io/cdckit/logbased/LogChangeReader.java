@@ -122,10 +122,10 @@ final class LogChangeReader implements ChangeReader {
         while (root != null && root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        String detail = root == null ? engineMessage : root.getMessage();
+        String detail = root == null ? engineMessage : root.getMessage() != null ? root.getMessage() : root.toString();
         return new CdcException("Debezium stopped for source '" + config.name() + "' (slot " + slot + ", publication "
-                + publication + "): " + detail + ". Fix the cause and restart: the source resumes after its last "
-                + "committed position.", engineError);
+                + publication + "): " + detail + ". The source reopens from its last committed position "
+                + "(cdc.reconnect.*); if the cause persists, fix it and restart.", engineError);
     }
 
     @Override
