@@ -22,6 +22,10 @@ import java.util.stream.Collectors;
  */
 public final class ConfigKey<T> {
 
+    private static final java.util.regex.Pattern URL_PASSWORD = java.util.regex.Pattern.compile("(?i)(password=)[^&;]*");
+    private static final java.util.regex.Pattern URL_USER_INFO =
+            java.util.regex.Pattern.compile("(//[^/?#@:]*:)([^/?#@]*)@");
+
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?", Pattern.CASE_INSENSITIVE);
 
     private final String name;
@@ -198,10 +202,19 @@ public final class ConfigKey<T> {
         try {
             return parser.apply(raw);
         } catch (IllegalArgumentException e) {
-            String shown = secret ? "******" : raw;
+            String shown = secret ? "******" : maskUrlSecrets(raw);
             throw new CdcException("Invalid value '" + shown + "' for configuration key '" + name + "': expected "
                     + e.getMessage() + ".");
         }
+    }
+
+    /** {@code value} with URL passwords ({@code password=...}, {@code //user:secret@}) masked. */
+    static String maskUrlSecrets(String value) {
+        if (value == null) {
+            return null;
+        }
+        String s = URL_PASSWORD.matcher(value).replaceAll("$1******");
+        return URL_USER_INFO.matcher(s).replaceAll("$1******@");
     }
 
     @Override

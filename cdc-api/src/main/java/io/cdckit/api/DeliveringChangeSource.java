@@ -184,7 +184,12 @@ final class DeliveringChangeSource implements ChangeSource {
                 return true;
             } catch (CdcException e) {
                 closeReader();
-                throw e;
+                if (!isConnectionFailure(e)) {
+                    throw e;
+                }
+                last = e;
+                LOG.warn("Source '{}' reconnect attempt {} of {} failed: {}", name, attempt + 1, maxReconnects,
+                        e.getMessage());
             } catch (Exception e) {
                 last = e;
                 closeReader();
@@ -195,6 +200,24 @@ final class DeliveringChangeSource implements ChangeSource {
         throw new CdcException("Source '" + name + "' could not reconnect after " + maxReconnects + " attempts "
                 + "(cdc.reconnect.max-attempts); the last committed position is kept, so a restart resumes after "
                 + "it. Last error: " + last.getMessage(), last);
+    }
+
+    /**
+     * True when a setup error reported while reopening is caused by the connection (SQLState class
+     * 08, or 57P: the server shutting down, starting up or in recovery): a restarted server, not a
+     * problem waiting cannot fix.
+     */
+    static boolean isConnectionFailure(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+            if (c instanceof java.net.ConnectException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Hands the batch to the handler; false when stopped before it was processed. */

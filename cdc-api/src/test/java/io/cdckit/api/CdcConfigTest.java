@@ -128,6 +128,17 @@ class CdcConfigTest {
     }
 
     @Test
+    void anInvalidUrlIsShownWithoutItsPassword() {
+        assertThatThrownBy(() -> CdcConfig.builder().putAll(minimal())
+                .set("cdc.jdbc.url", "jdbc:mysql://h/db?user=a&password=hunter2&ssl=true").build())
+                .isInstanceOf(CdcException.class).hasMessageContaining("cdc.jdbc.url")
+                .hasMessageContaining("password=******&ssl=true").hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> CdcConfig.builder().putAll(minimal())
+                .set("cdc.jdbc.url", "mysql://a:hunter2@h/db").build())
+                .isInstanceOf(CdcException.class).hasMessageNotContaining("hunter2");
+    }
+
+    @Test
     void prefixKeysPassThrough() {
         ConfigKey<String> prefix = ConfigKey.prefix("cdc.queue.extra.", "pass-through");
         assertThat(prefix.isPrefix()).isTrue();

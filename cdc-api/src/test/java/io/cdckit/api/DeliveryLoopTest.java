@@ -276,6 +276,25 @@ class DeliveryLoopTest {
     }
 
     @Test
+    void aConnectionErrorReportedAsCdcExceptionWhileReconnectingIsRetried() {
+        offer(1, 1);
+        List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+        CdcConfig cfg = config().set("cdc.reconnect.initial-delay", "1ms").set("cdc.reconnect.max-delay", "5ms")
+                .build();
+        try (ChangeSource source = ChangeSources.builder(cfg).build()) {
+            source.start(batch -> seen.addAll(ids(batch)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 1);
+            // the server restarts: the strategy says it cannot connect, because the server is starting up
+            QueueChangeSourceProvider.WRAPPED_FAILING_OPENS.get(queue).set(2);
+            QueueChangeSourceProvider.FAILING_POLLS.get(queue).set(1);
+            offer(2, 3);
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 3);
+            assertThat(source.status().state()).isEqualTo(SourceStatus.State.RUNNING);
+            assertThat(source.metrics().reconnects()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aSetupProblemWhileReconnectingStopsTheSource() {
         offer(1, 1);
         CdcConfig cfg = config().set("cdc.reconnect.initial-delay", "1ms").build();

@@ -26,6 +26,11 @@ public final class QueueChangeSourceProvider implements ChangeSourceProvider {
     static final Map<String, java.util.concurrent.atomic.AtomicInteger> FAILING_POLLS = new ConcurrentHashMap<>();
     /** Per queue: how many coming open() calls fail with a connection error (not a setup error). */
     static final Map<String, java.util.concurrent.atomic.AtomicInteger> FAILING_OPENS = new ConcurrentHashMap<>();
+    /**
+     * Per queue: how many coming open() calls fail with a connection error wrapped in a CdcException,
+     * as a strategy reports a server that is starting up.
+     */
+    static final Map<String, java.util.concurrent.atomic.AtomicInteger> WRAPPED_FAILING_OPENS = new ConcurrentHashMap<>();
     /** Per queue: whether open() reports a setup problem (a CdcException). */
     static final Map<String, Boolean> BROKEN_SETUP = new ConcurrentHashMap<>();
     /** Per queue: readers opened and closed. */
@@ -40,6 +45,7 @@ public final class QueueChangeSourceProvider implements ChangeSourceProvider {
     static void reset(String queue) {
         FAILING_POLLS.put(queue, new java.util.concurrent.atomic.AtomicInteger());
         FAILING_OPENS.put(queue, new java.util.concurrent.atomic.AtomicInteger());
+        WRAPPED_FAILING_OPENS.put(queue, new java.util.concurrent.atomic.AtomicInteger());
         BROKEN_SETUP.put(queue, false);
         OPENED.put(queue, new java.util.concurrent.atomic.AtomicInteger());
         CLOSED.put(queue, new java.util.concurrent.atomic.AtomicInteger());
@@ -84,6 +90,10 @@ public final class QueueChangeSourceProvider implements ChangeSourceProvider {
             }
             if (FAILING_OPENS.get(queue).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 throw new java.sql.SQLException("Connection refused", "08001");
+            }
+            if (WRAPPED_FAILING_OPENS.get(queue).getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new CdcException("Cannot connect to queue '" + queue + "'",
+                        new java.sql.SQLException("FATAL: the database system is starting up", "57P03"));
             }
             OPENED.get(queue).incrementAndGet();
             next = after == null ? 0 : (int) after.getLong("seq");

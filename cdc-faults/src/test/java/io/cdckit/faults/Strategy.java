@@ -1,0 +1,28 @@
+package io.cdckit.faults;
+
+import java.util.Map;
+
+/** The strategies the fault suite drives, with the settings each runs with. */
+enum Strategy {
+
+    /** pgoutput through Debezium, REPLICA IDENTITY FULL. */
+    LOG(true, Map.of("cdc.mode", "log")),
+    /** Row-level triggers and the change log. */
+    TRIGGER_ROW(true, Map.of("cdc.mode", "trigger", "cdc.trigger.install", "true", "cdc.trigger.flavour", "row")),
+    /** Timestamp polling; hard deletes through key reconciliation on every poll. */
+    TIMESTAMP(false, Map.of("cdc.mode", "timestamp", "cdc.timestamp.reconcile.every-polls", "1"));
+
+    /** True when every committed change arrives (no collapsing of updates between polls). */
+    final boolean seesEveryChange;
+    final Map<String, String> properties;
+
+    Strategy(boolean seesEveryChange, Map<String, String> properties) {
+        this.seesEveryChange = seesEveryChange;
+        this.properties = properties;
+    }
+
+    /** A source name, and so a slot or consumer name, unique to this strategy and {@code scope}. */
+    String sourceName(String scope) {
+        return (scope + "_" + name()).toLowerCase();
+    }
+}
