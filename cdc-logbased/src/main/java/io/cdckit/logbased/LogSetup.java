@@ -167,8 +167,12 @@ final class LogSetup {
         return out;
     }
 
-    /** Fails when a slot of this name exists but belongs to another database or plugin. */
-    void checkSlot(String slot) throws SQLException {
+    /**
+     * Fails when a slot of this name exists but belongs to another database or plugin, or is
+     * in use by another session for longer than {@code SLOT_RELEASE_WAIT} (the session of a
+     * capture that was just stopped or killed may hold it for a moment).
+     */
+    void checkSlot(String slot) throws SQLException, InterruptedException {
         List<String> found = slotPlugin(slot);
         if (found.isEmpty()) {
             return;
@@ -178,6 +182,29 @@ final class LogSetup {
             throw new CdcException("Replication slot " + slot + " exists but belongs to database " + found.get(1)
                     + " with plugin " + found.get(0) + ": set cdc.log.slot to a slot of its own for this source, or "
                     + "drop the old one with SELECT pg_drop_replication_slot('" + slot + "').");
+        }
+        long deadline = System.nanoTime() + SLOT_RELEASE_WAIT.toNanos();
+        Integer pid;
+        while ((pid = activePid(slot)) != null) {
+            if (System.nanoTime() > deadline) {
+                throw new CdcException("Replication slot " + slot + " is in use by another session (pid " + pid
+                        + "): another source with the same cdc.log.slot is running. Stop it, or give this source "
+                        + "its own cdc.log.slot (each slot serves one source).");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** How long a slot held by another session may take to be released before start fails. */
+    static final java.time.Duration SLOT_RELEASE_WAIT = java.time.Duration.ofSeconds(5);
+
+    private Integer activePid(String slot) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT active_pid FROM pg_replication_slots WHERE slot_name = ? AND active")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : null;
+            }
         }
     }
 

@@ -88,9 +88,21 @@ public final class WarehouseSink implements ChangeHandler, AutoCloseable {
         return new WarehouseSink(connection, tables);
     }
 
-    /** The warehouse connection, e.g. to query it. */
-    public Connection connection() {
-        return connection;
+    /** Reads from the warehouse, never in the middle of a batch being applied. */
+    public synchronized <T> T query(Query<T> query) throws SQLException {
+        return query.run(connection);
+    }
+
+    /**
+     * A read of the warehouse. JDBC connections (DuckDB's in particular) are not safe for
+     * concurrent use, so reads go through the sink, which serialises them with the writes.
+     *
+     * @param <T> what the read returns
+     */
+    @FunctionalInterface
+    public interface Query<T> {
+        /** Runs the read on the sink's connection. */
+        T run(Connection connection) throws SQLException;
     }
 
     @Override

@@ -22,14 +22,15 @@ class WarehouseSinkTest {
                         "status", "VARCHAR", "created_at", "TIMESTAMP"));
     }
 
-    private static void check(ShopCapture shop, Connection source, Connection warehouse, String target,
+    private static void check(ShopCapture shop, Connection source, WarehouseSink warehouse, String target,
                               ShopWorkload.Summary summary) throws Exception {
         String live = "SELECT id, customer_id, total_amount, status FROM " + target
                 + " WHERE NOT _cdc_deleted ORDER BY id";
-        shop.awaitUntil(() -> shop.rows(warehouse, live).equals(shop.rows(source, SOURCE_ORDERS)));
-        assertThat(shop.rows(warehouse, live)).isEqualTo(shop.rows(source, SOURCE_ORDERS));
-        List<List<Object>> deleted = shop.rows(warehouse, "SELECT id, _cdc_operation FROM " + target
-                + " WHERE _cdc_deleted ORDER BY id");
+        shop.awaitUntil(() -> warehouse.query(c -> shop.rows(c, live)).equals(shop.rows(source, SOURCE_ORDERS)));
+        List<List<Object>> rows = warehouse.query(c -> shop.rows(c, live));
+        assertThat(rows).isEqualTo(shop.rows(source, SOURCE_ORDERS));
+        List<List<Object>> deleted = warehouse.query(c -> shop.rows(c, "SELECT id, _cdc_operation FROM " + target
+                + " WHERE _cdc_deleted ORDER BY id"));
         assertThat(deleted).hasSize(summary.deletes()).allMatch(r -> r.get(1).equals("d"));
         assertThat(shop.rows(source, "SELECT count(*) FROM public.orders WHERE id IN (SELECT unnest(ARRAY["
                 + String.join(",", deleted.stream().map(r -> r.get(0).toString()).toList()) + "]::bigint[]))"))
@@ -47,7 +48,7 @@ class WarehouseSinkTest {
                 sink.handle(batch);
             });
             ShopWorkload.Summary summary = shop.runWorkload(8, 30);
-            check(shop, source, sink.connection(), "orders_cdc", summary);
+            check(shop, source, sink, "orders_cdc", summary);
         }
     }
 
@@ -61,7 +62,7 @@ class WarehouseSinkTest {
              Connection source = db.connect()) {
             shop.start("warehouse-postgres", sink);
             ShopWorkload.Summary summary = shop.runWorkload(6, 20);
-            check(shop, source, sink.connection(), "warehouse.orders_cdc", summary);
+            check(shop, source, sink, "warehouse.orders_cdc", summary);
         }
     }
 }
