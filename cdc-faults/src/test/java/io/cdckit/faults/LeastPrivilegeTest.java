@@ -200,10 +200,8 @@ class LeastPrivilegeTest {
 
     // ---- bad input ----
 
-    // cdc.mode=log accepts a table without a primary key today (REPLICA IDENTITY FULL lets Debezium
-    // capture it, with an empty key); see docs/reliability.md
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(Strategy.class)
     void unknownTableAndTableWithoutPrimaryKeyAreNamedWithTheFix(Strategy strategy) {
         String n = strategy.name().toLowerCase();
         TableId nokey = new TableId("public", "nokey_" + n);

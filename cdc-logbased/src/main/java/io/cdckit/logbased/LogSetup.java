@@ -78,7 +78,8 @@ final class LogSetup {
     /** Loads every table's schema, which fails naming the table when it is missing or not readable. */
     void checkTables(List<TableId> tables) throws SQLException {
         for (TableId t : tables) {
-            TableSchema.load(connection, t);
+            // every event carries the row's key: refuse tables that have none
+            TableSchema.load(connection, t).requirePrimaryKey();
         }
     }
 
