@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,8 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * while the strategy is installed and capturing (its handler only counts), against {@code none}.
  * Batched statements write 1 000 rows per transaction from one client (JDBC batches, inserts
  * rewritten to multi-row statements); single-row statements are autocommit transactions from two
- * clients, an OLTP writer. The table holds {@link #rows} rows when capture starts; updates and
- * deletes work on them. Scores are rows/s.
+ * clients, an OLTP writer. The table holds {@link #rows} rows when capture starts (updates work on
+ * them), {@link #deleteRows} for single-row deletes, which take theirs from these. Scores are rows/s.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -45,9 +46,13 @@ public class WriteOverheadBenchmark {
     @Param({"none", "log", "trigger-row", "trigger-statement", "timestamp"})
     public String strategy;
 
-    /** Rows in the table before capture starts; single-row deletes take theirs from these. */
-    @Param("300000")
+    /** Rows in the table before capture starts; updates work on these. */
+    @Param("100000")
     public int rows;
+
+    /** Rows in the table before capture starts for single-row deletes, which take theirs from these. */
+    @Param("1500000")
+    public int deleteRows;
 
     private Orders orders;
     private Capture capture;
@@ -56,15 +61,18 @@ public class WriteOverheadBenchmark {
     private final AtomicLong nextDeleteId = new AtomicLong(1);
     private final AtomicLong nextUpdateBatch = new AtomicLong();
 
+    private long populated;
+
     @Setup(Level.Trial)
-    public void setUp() throws SQLException {
+    public void setUp(BenchmarkParams params) throws SQLException {
         Strategy s = Strategy.of(strategy);
         orders = Orders.create(s);
+        populated = params.getBenchmark().endsWith(".deleteSingle") ? Math.max(rows, deleteRows) : rows;
         try (Connection c = orders.connect()) {
-            Orders.bulkInsert(c, 1, rows, 50_000);
+            Orders.bulkInsert(c, 1, populated, 100_000);
             c.createStatement().execute("VACUUM ANALYZE public.orders");
         }
-        nextInsertId.set(rows + 1L);
+        nextInsertId.set(populated + 1L);
         capture = Capture.start(s, orders, sink);
     }
 
@@ -165,8 +173,8 @@ public class WriteOverheadBenchmark {
     @Threads(2)
     public void deleteSingle(Writer w) throws SQLException {
         long id = nextDeleteId.getAndIncrement();
-        if (id > rows) {
-            throw new IllegalStateException("All " + rows + " rows are deleted: raise the 'rows' parameter");
+        if (id > populated) {
+            throw new IllegalStateException("All " + populated + " rows are deleted: raise the 'deleteRows' parameter");
         }
         w.delete.setLong(1, id);
         w.delete.executeUpdate();
