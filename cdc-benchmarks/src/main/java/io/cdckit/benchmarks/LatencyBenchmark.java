@@ -44,7 +44,7 @@ public class LatencyBenchmark {
     @Param("1000")
     public int rate;
 
-    @Param("10")
+    @Param("5")
     public int seconds;
 
     private Orders orders;
