@@ -51,7 +51,7 @@ public class WriteOverheadBenchmark {
     public int rows;
 
     /** Rows in the table before capture starts for single-row deletes, which take theirs from these. */
-    @Param("1500000")
+    @Param("800000")
     public int deleteRows;
 
     private Orders orders;
