@@ -1,0 +1,66 @@
+package io.cdckit.benchmarks;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The strategies the benchmarks compare, by their {@code @Param} names: {@code none} (no capture,
+ * the baseline), cdckit's {@code log}, {@code trigger-row}, {@code trigger-statement} and
+ * {@code timestamp}, and {@code debezium-raw} (Debezium's embedded engine without cdckit).
+ */
+enum Strategy {
+    NONE("none"),
+    LOG("log"),
+    TRIGGER_ROW("trigger-row"),
+    TRIGGER_STATEMENT("trigger-statement"),
+    TIMESTAMP("timestamp"),
+    DEBEZIUM_RAW("debezium-raw");
+
+    private final String paramName;
+
+    Strategy(String paramName) {
+        this.paramName = paramName;
+    }
+
+    String paramName() {
+        return paramName;
+    }
+
+    static Strategy of(String paramName) {
+        for (Strategy s : values()) {
+            if (s.paramName.equals(paramName)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("Unknown strategy '" + paramName
+                + "': use none, log, trigger-row, trigger-statement, timestamp or debezium-raw");
+    }
+
+    /** Whether events carry the commit time ({@code source.tsMs}), so latency is measured from it. */
+    boolean knowsCommitTime() {
+        return this == LOG || this == DEBEZIUM_RAW;
+    }
+
+    /** The cdckit configuration of this strategy for {@code table}, without the connection keys. */
+    Map<String, String> cdcProperties(String name, String table) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("cdc.name", name);
+        p.put("cdc.tables", table);
+        p.put("cdc.snapshot.mode", "never");
+        p.put("cdc.offset.store", "memory");
+        switch (this) {
+            case LOG -> p.put("cdc.mode", "log");
+            case TRIGGER_ROW -> {
+                p.put("cdc.mode", "trigger");
+                p.put("cdc.trigger.flavour", "row");
+            }
+            case TRIGGER_STATEMENT -> {
+                p.put("cdc.mode", "trigger");
+                p.put("cdc.trigger.flavour", "statement");
+            }
+            case TIMESTAMP -> p.put("cdc.mode", "timestamp");
+            default -> throw new IllegalStateException(this + " is not a cdckit strategy");
+        }
+        return p;
+    }
+}

@@ -1,0 +1,81 @@
+package io.cdckit.benchmarks;
+
+import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+import java.util.Collection;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Runs every benchmark once, in this JVM, with tiny sizes and one short iteration, so they cannot
+ * rot: each must finish and produce a result. The numbers mean nothing here; the real suite is
+ * {@code cdc-benchmarks/run.sh}.
+ */
+class BenchmarksSmokeTest {
+
+    private static ChainedOptionsBuilder tiny(String benchmark) {
+        return new OptionsBuilder()
+                .include(benchmark)
+                .forks(0)
+                .warmupIterations(0)
+                .measurementIterations(1)
+                .measurementTime(TimeValue.milliseconds(300))
+                .threads(1)
+                .timeout(TimeValue.seconds(60))
+                .shouldFailOnError(true);
+    }
+
+    @Test
+    void writeOverheadOfEveryStatementWhileCapturing() throws Exception {
+        Collection<RunResult> results = new Runner(tiny(WriteOverheadBenchmark.class.getName() + "\\.")
+                .param("strategy", "trigger-row")
+                .param("rows", "3000")
+                .param("deleteRows", "30000")
+                .build()).run();
+        assertThat(results).hasSize(5);
+        results.forEach(r -> assertThat(r.getPrimaryResult().getScore()).as(label(r)).isPositive());
+    }
+
+    @Test
+    void captureThroughputOfEveryStrategy() throws Exception {
+        Collection<RunResult> results = new Runner(tiny(CaptureThroughputBenchmark.class.getName() + "\\.")
+                .param("rows", "2000")
+                .param("rowsPerTransaction", "500")
+                .build()).run();
+        assertThat(results).hasSize(6);
+        for (RunResult r : results) {
+            String counter = "none".equals(r.getParams().getParam("strategy")) ? "writerRowsPerSecond" : "eventsPerSecond";
+            assertThat(r.getSecondaryResults().get(counter).getScore()).as(label(r)).isPositive();
+        }
+    }
+
+    @Test
+    void latencyOfEveryStrategy() throws Exception {
+        Collection<RunResult> results = new Runner(tiny(LatencyBenchmark.class.getName() + "\\.")
+                .param("rate", "200")
+                .param("seconds", "1")
+                .build()).run();
+        assertThat(results).hasSize(5);
+        results.forEach(r -> assertThat(r.getSecondaryResults().get("maxMs").getScore()).as(label(r)).isPositive());
+    }
+
+    @Test
+    void heapWhileStreamingWithEveryStrategy() throws Exception {
+        Collection<RunResult> results = new Runner(tiny(MemoryBenchmark.class.getName() + "\\.")
+                .param("rows", "3000")
+                .param("rowsPerTransaction", "1000")
+                .build()).run();
+        assertThat(results).hasSize(5);
+        results.forEach(r -> assertThat(r.getSecondaryResults().get("peakHeapUsedMb").getScore()).as(label(r)).isPositive());
+    }
+
+    private static String label(RunResult r) {
+        return r.getParams().getBenchmark() + " " + List.of(r.getParams().getParam("strategy"));
+    }
+}
