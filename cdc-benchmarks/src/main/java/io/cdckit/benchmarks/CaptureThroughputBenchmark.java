@@ -45,7 +45,7 @@ public class CaptureThroughputBenchmark {
     @Param("10000")
     public int rowsPerTransaction;
 
-    private Orders orders;
+    private CaptureRig rig;
     private Capture capture;
     private Connection writer;
     private final CountingSink sink = new CountingSink();
@@ -68,24 +68,15 @@ public class CaptureThroughputBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws SQLException {
         Strategy s = Strategy.of(strategy);
-        orders = Orders.create(s);
-        writer = orders.connect();
-        capture = Capture.start(s, orders, sink);
+        rig = CaptureRig.start(s, sink);
+        writer = rig.writer;
+        capture = rig.capture;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws SQLException {
-        try {
-            if (writer != null) {
-                writer.close();
-            }
-            if (capture != null) {
-                capture.close();
-            }
-        } finally {
-            if (orders != null) {
-                orders.close();
-            }
+        if (rig != null) {
+            rig.close();
         }
     }
 

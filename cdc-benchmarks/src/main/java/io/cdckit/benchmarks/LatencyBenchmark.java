@@ -47,7 +47,7 @@ public class LatencyBenchmark {
     @Param("5")
     public int seconds;
 
-    private Orders orders;
+    private CaptureRig rig;
     private Capture capture;
     private Connection writer;
     private PreparedStatement insert;
@@ -78,25 +78,16 @@ public class LatencyBenchmark {
         if (s == Strategy.NONE) {
             throw new IllegalArgumentException("Latency needs a capturing strategy");
         }
-        orders = Orders.create(s);
-        writer = orders.connect();
+        rig = CaptureRig.start(s, sink);
+        writer = rig.writer;
+        capture = rig.capture;
         insert = writer.prepareStatement(Orders.INSERT);
-        capture = Capture.start(s, orders, sink);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws SQLException {
-        try {
-            if (writer != null) {
-                writer.close();
-            }
-            if (capture != null) {
-                capture.close();
-            }
-        } finally {
-            if (orders != null) {
-                orders.close();
-            }
+        if (rig != null) {
+            rig.close();
         }
     }
 

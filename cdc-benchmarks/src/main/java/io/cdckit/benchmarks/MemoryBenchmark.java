@@ -46,7 +46,7 @@ public class MemoryBenchmark {
     @Param("50000")
     public int rowsPerTransaction;
 
-    private Orders orders;
+    private CaptureRig rig;
     private Capture capture;
     private Connection writer;
     private final CountingSink sink = new CountingSink();
@@ -76,25 +76,16 @@ public class MemoryBenchmark {
         if (s == Strategy.NONE) {
             throw new IllegalArgumentException("Memory needs a capturing strategy");
         }
-        orders = Orders.create(s);
-        writer = orders.connect();
-        capture = Capture.start(s, orders, sink);
+        rig = CaptureRig.start(s, sink);
+        writer = rig.writer;
+        capture = rig.capture;
         System.gc();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() throws SQLException {
-        try {
-            if (writer != null) {
-                writer.close();
-            }
-            if (capture != null) {
-                capture.close();
-            }
-        } finally {
-            if (orders != null) {
-                orders.close();
-            }
+        if (rig != null) {
+            rig.close();
         }
     }
 
