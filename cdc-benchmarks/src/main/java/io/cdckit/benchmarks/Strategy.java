@@ -7,12 +7,16 @@ import java.util.Map;
  * The strategies the benchmarks compare, by their {@code @Param} names: {@code none} (no capture,
  * the baseline), cdckit's {@code log}, {@code trigger-row}, {@code trigger-statement} and
  * {@code timestamp}, and {@code debezium-raw} (Debezium's embedded engine without cdckit).
+ * {@code trigger-row-nonotify} and {@code trigger-statement-nonotify} are the trigger flavours with
+ * {@code cdc.trigger.notify=false} (no NOTIFY; the reader polls), to measure what the NOTIFY costs writers.
  */
 enum Strategy {
     NONE("none"),
     LOG("log"),
     TRIGGER_ROW("trigger-row"),
     TRIGGER_STATEMENT("trigger-statement"),
+    TRIGGER_ROW_NONOTIFY("trigger-row-nonotify"),
+    TRIGGER_STATEMENT_NONOTIFY("trigger-statement-nonotify"),
     TIMESTAMP("timestamp"),
     DEBEZIUM_RAW("debezium-raw");
 
@@ -33,7 +37,8 @@ enum Strategy {
             }
         }
         throw new IllegalArgumentException("Unknown strategy '" + paramName
-                + "': use none, log, trigger-row, trigger-statement, timestamp or debezium-raw");
+                + "': use none, log, trigger-row, trigger-statement, "
+                + "trigger-row-nonotify, trigger-statement-nonotify, timestamp or debezium-raw");
     }
 
     /** Whether events carry the commit time ({@code source.tsMs}), so latency is measured from it. */
@@ -57,6 +62,16 @@ enum Strategy {
             case TRIGGER_STATEMENT -> {
                 p.put("cdc.mode", "trigger");
                 p.put("cdc.trigger.flavour", "statement");
+            }
+            case TRIGGER_ROW_NONOTIFY -> {
+                p.put("cdc.mode", "trigger");
+                p.put("cdc.trigger.flavour", "row");
+                p.put("cdc.trigger.notify", "false");
+            }
+            case TRIGGER_STATEMENT_NONOTIFY -> {
+                p.put("cdc.mode", "trigger");
+                p.put("cdc.trigger.flavour", "statement");
+                p.put("cdc.trigger.notify", "false");
             }
             case TIMESTAMP -> p.put("cdc.mode", "timestamp");
             default -> throw new IllegalStateException(this + " is not a cdckit strategy");
