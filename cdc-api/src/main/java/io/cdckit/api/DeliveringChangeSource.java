@@ -49,6 +49,9 @@ final class DeliveringChangeSource implements ChangeSource {
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile SourceStatus status = SourceStatus.of(State.CREATED);
     private volatile Thread worker;
+    /** Guards {@link #polling}, so close() interrupts the worker only while it waits in poll(). */
+    private final Object pollLock = new Object();
+    private boolean polling;
 
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
@@ -120,9 +123,9 @@ final class DeliveringChangeSource implements ChangeSource {
             while (!stopRequested()) {
                 List<ChangeEvent> batch;
                 try {
-                    batch = reader.poll(maxBatch, pollInterval);
+                    batch = pollReader();
                 } catch (Exception e) {
-                    if (!reconnect(e)) {
+                    if (stopRequested() || !reconnect(e)) {
                         break;
                     }
                     continue;
@@ -153,6 +156,27 @@ final class DeliveringChangeSource implements ChangeSource {
         } finally {
             release();
             finished.countDown();
+        }
+    }
+
+    /**
+     * Polls the reader; close() may interrupt this wait (and only this one), so a long poll
+     * interval does not hold up a shutdown.
+     */
+    private List<ChangeEvent> pollReader() throws Exception {
+        synchronized (pollLock) {
+            if (stopRequested()) {
+                return List.of();
+            }
+            polling = true;
+        }
+        try {
+            return reader.poll(maxBatch, pollInterval);
+        } finally {
+            synchronized (pollLock) {
+                polling = false;
+                Thread.interrupted(); // an interrupt meant for the poll must not reach the handler
+            }
         }
     }
 
@@ -334,6 +358,11 @@ final class DeliveringChangeSource implements ChangeSource {
             return;
         }
         stopSignal.countDown();
+        synchronized (pollLock) {
+            if (polling && worker != null) {
+                worker.interrupt();
+            }
+        }
         if (!started.get() || worker == null) {
             if (finished.getCount() > 0) {
                 release();

@@ -325,4 +325,15 @@ class DeliveryLoopTest {
             assertThat(source.metrics().reconnects()).isZero();
         }
     }
+
+    @Test
+    void closeDoesNotWaitForALongPollInterval() {
+        ChangeSource source = ChangeSources.create(config().set("cdc.poll.interval", "10m").build());
+        source.start(batch -> { });
+        await().atMost(Duration.ofSeconds(5)).pollDelay(Duration.ofMillis(200)).until(() -> true);
+        long t0 = System.nanoTime();
+        source.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        assertThat(source.status().state()).isEqualTo(SourceStatus.State.STOPPED);
+    }
 }
