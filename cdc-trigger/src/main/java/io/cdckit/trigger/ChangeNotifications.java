@@ -28,10 +28,30 @@ final class ChangeNotifications implements AutoCloseable {
         }
     }
 
-    /** Waits until a notification arrives or {@code timeout} passes; consumes what arrived. */
-    void await(Duration timeout) throws SQLException {
-        int ms = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        pg.getNotifications(ms);
+    /** Longest single wait on the socket, so that an interrupt (a closing source) is noticed soon. */
+    private static final long SLICE_MS = 250;
+
+    /**
+     * Waits until a notification arrives or {@code timeout} passes; consumes what arrived.
+     *
+     * @throws InterruptedException when the thread is interrupted (the source is closing); a
+     *                              socket wait cannot be interrupted, so it waits in short slices
+     */
+    void await(Duration timeout) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("the change source is closing");
+            }
+            long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return;
+            }
+            org.postgresql.PGNotification[] got = pg.getNotifications((int) Math.max(1, Math.min(SLICE_MS, left)));
+            if (got != null && got.length > 0) {
+                return;
+            }
+        }
     }
 
     @Override
