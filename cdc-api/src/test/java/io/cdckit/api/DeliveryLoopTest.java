@@ -327,10 +327,10 @@ class DeliveryLoopTest {
     }
 
     @Test
-    void closeDoesNotWaitForALongPollInterval() {
+    void closeDoesNotWaitForALongPollInterval() throws InterruptedException {
         ChangeSource source = ChangeSources.create(config().set("cdc.poll.interval", "10m").build());
         source.start(batch -> { });
-        await().atMost(Duration.ofSeconds(5)).pollDelay(Duration.ofMillis(200)).until(() -> true);
+        Thread.sleep(200); // let the worker settle into its ten-minute poll
         long t0 = System.nanoTime();
         source.close();
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));

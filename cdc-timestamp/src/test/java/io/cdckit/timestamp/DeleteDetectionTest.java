@@ -31,10 +31,6 @@ class DeleteDetectionTest {
         }
     }
 
-    private static List<String> opsAndIds(CapturedEvents captured) {
-        return captured.events().stream().map(e -> e.op().code() + ":" + e.key().get("id")).toList();
-    }
-
     @Test
     void aBooleanSoftDeleteArrivesAsDeleteAndAnUndeleteAsCreate(TestDatabase db) throws Exception {
         sources = new RunningSources(db);
@@ -51,7 +47,7 @@ class DeleteDetectionTest {
         db.execute("UPDATE " + t.quoted() + " SET deleted = false, updated_at = clock_timestamp() WHERE id = 1");
         captured.awaitAtLeast(4, WAIT);
         Thread.sleep(300);
-        assertThat(opsAndIds(captured)).containsExactly("c:1", "c:2", "d:1", "c:1");
+        assertThat(RunningSources.opsAndIds(captured)).containsExactly("c:1", "c:2", "d:1", "c:1");
         ChangeEvent delete = captured.events().get(2);
         assertThat(delete.before()).isNull();
         assertThat(delete.after()).isNull();
@@ -77,7 +73,7 @@ class DeleteDetectionTest {
         db.execute("INSERT INTO " + t.quoted() + " (id) VALUES (3)");
         captured.awaitAtLeast(1, e -> e.key().get("id").equals(3), WAIT);
         Thread.sleep(500);
-        assertThat(opsAndIds(captured)).containsExactly("c:1", "c:2", "d:2", "c:3");
+        assertThat(RunningSources.opsAndIds(captured)).containsExactly("c:1", "c:2", "d:2", "c:3");
     }
 
     @Test
@@ -126,7 +122,7 @@ class DeleteDetectionTest {
         sources.start(config, offsets, second);
         second.awaitAtLeast(3, WAIT);
         Thread.sleep(500);
-        assertThat(opsAndIds(second)).containsExactlyInAnyOrder("d:4", "d:7", "u:5");
+        assertThat(RunningSources.opsAndIds(second)).containsExactlyInAnyOrder("d:4", "d:7", "u:5");
     }
 
     @Test

@@ -5,10 +5,12 @@ import io.cdckit.api.ChangeHandler;
 import io.cdckit.api.ChangeSource;
 import io.cdckit.api.OffsetStore;
 import io.cdckit.api.TableId;
+import io.cdckit.testkit.CapturedEvents;
 import io.cdckit.testkit.TestSources;
 import io.cdckit.testkit.TestDatabase;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Builds timestamp sources for tests and closes them afterwards. */
@@ -27,6 +29,11 @@ final class RunningSources implements AutoCloseable {
         p.put("cdc.timestamp.reconcile.every-polls", "1");
         p.putAll(extra);
         return sources.config(name, p, tables);
+    }
+
+    /** The captured events as {@code op:id}, e.g. {@code c:1}. */
+    static List<String> opsAndIds(CapturedEvents captured) {
+        return captured.events().stream().map(e -> e.op().code() + ":" + e.key().get("id")).toList();
     }
 
     ChangeSource start(CdcConfig config, OffsetStore offsets, ChangeHandler handler) {

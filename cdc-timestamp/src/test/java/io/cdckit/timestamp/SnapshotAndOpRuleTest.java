@@ -30,10 +30,6 @@ class SnapshotAndOpRuleTest {
         }
     }
 
-    private static List<String> opsAndIds(CapturedEvents captured) {
-        return captured.events().stream().map(e -> e.op().code() + ":" + e.key().get("id")).toList();
-    }
-
     @Test
     void anInitialSnapshotDeliversExistingRowsAsReadsThenChanges(TestDatabase db) throws Exception {
         sources = new RunningSources(db);
@@ -58,7 +54,7 @@ class SnapshotAndOpRuleTest {
                 .doesNotContain(13).doesNotHaveDuplicates();
         assertThat(reads.get(23).source().snapshot()).isEqualTo(SourceInfo.SNAPSHOT_LAST);
         assertThat(reads.subList(0, 23)).allMatch(e -> e.source().snapshot().equals(SourceInfo.SNAPSHOT_TRUE));
-        assertThat(opsAndIds(captured).subList(24, 27)).containsExactlyInAnyOrder("u:3", "c:26", "d:20");
+        assertThat(RunningSources.opsAndIds(captured).subList(24, 27)).containsExactlyInAnyOrder("u:3", "c:26", "d:20");
         assertThat(events.get(24).source().snapshot()).isEqualTo(SourceInfo.SNAPSHOT_FALSE);
     }
 
@@ -77,7 +73,7 @@ class SnapshotAndOpRuleTest {
         db.execute("INSERT INTO " + t.quoted() + " (id) VALUES (2)");
         captured.awaitAtLeast(3, WAIT);
         Thread.sleep(300);
-        assertThat(opsAndIds(captured)).containsExactly("c:1", "u:1", "c:2");
+        assertThat(RunningSources.opsAndIds(captured)).containsExactly("c:1", "u:1", "c:2");
     }
 
     @Test
@@ -95,7 +91,7 @@ class SnapshotAndOpRuleTest {
         db.execute("UPDATE " + t.quoted() + " SET note = 'changed' WHERE id = 1");
         captured.awaitAtLeast(3, WAIT);
         Thread.sleep(300);
-        assertThat(opsAndIds(captured)).containsExactly("c:1", "c:2", "u:1");
+        assertThat(RunningSources.opsAndIds(captured)).containsExactly("c:1", "c:2", "u:1");
         assertThat(captured.events().get(2).after()).containsEntry("note", "changed");
         assertThat(db.queryForLong("SELECT count(*) FROM " + t.quoted() + " WHERE updated_at < '2020-01-01'"))
                 .isZero();

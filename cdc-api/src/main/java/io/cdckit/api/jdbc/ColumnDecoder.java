@@ -1,11 +1,9 @@
 package io.cdckit.api.jdbc;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cdckit.api.ChangeEventJson;
 
 import java.math.BigDecimal;
 import java.sql.Array;
@@ -38,11 +36,8 @@ import java.util.UUID;
  */
 public final class ColumnDecoder {
 
-    private static final JsonMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
-            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
-            .build();
+    /** The codec's mapper: exact decimals with their scale, and room for PostgreSQL's largest numerics. */
+    private static final ObjectMapper JSON = ChangeEventJson.mapper();
 
     private ColumnDecoder() {
     }
