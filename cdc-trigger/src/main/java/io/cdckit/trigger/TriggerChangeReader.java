@@ -90,7 +90,7 @@ final class TriggerChangeReader implements ChangeReader {
             database = rs.getString(1);
             commitTimestamps = rs.getBoolean(2);
         }
-        notifications = new ChangeNotifications(TriggerInstallation.connect(config), settings.channel());
+        notifications = new ChangeNotifications(config, settings.channel());
 
         if (from != null && !from.snapshotPhase()) {
             batch = from.batch();

@@ -264,11 +264,17 @@ public final class TriggerInstallation {
     }
 
     static Connection connect(CdcConfig config) throws SQLException {
+        return connect(config, new Properties());
+    }
+
+    /** A connection with {@code extra} driver properties on top of the source's user and password. */
+    static Connection connect(CdcConfig config, Properties extra) throws SQLException {
         if (config.jdbcUrl() == null) {
             throw new CdcException("cdc.jdbc.url is not set: set it to the database to capture, e.g. "
                     + "jdbc:postgresql://localhost:5432/shop.");
         }
         Properties p = new Properties();
+        p.putAll(extra);
         if (config.jdbcUser() != null) {
             p.setProperty("user", config.jdbcUser());
         }
