@@ -54,6 +54,10 @@ final class TimestampChangeReader implements ChangeReader {
     private final Map<TableId, Map<List<String>, Long>> pendingForget = new LinkedHashMap<>();
     private int nextTable;
     private int pollsSinceReconcile;
+    /** When the reader last woke from waiting out its poll interval (System.nanoTime). */
+    private long lastWake;
+    /** The first poll waits until then (System.nanoTime), or 0 once it ran. */
+    private long firstPollAt;
 
     TimestampChangeReader(TimestampSettings settings) {
         this.settings = settings;
@@ -100,7 +104,7 @@ final class TimestampChangeReader implements ChangeReader {
             bound = state.bound();
             positions.putAll(state.tables());
         }
-        String start = watermark.advance(connection).toString();
+        String start = watermark.start(connection).toString();
         for (CapturedTable t : tables) {
             if (positions.containsKey(t.id())) {
                 LOG.info("Resuming {} after {}", t.id(), positions.get(t.id()));
@@ -127,10 +131,20 @@ final class TimestampChangeReader implements ChangeReader {
         if (bound == null) {
             bound = start;
         }
+        lastWake = System.nanoTime();
+        // the start has no delay; the first bound must not be below it, or a snapshot could not end
+        firstPollAt = lastWake + settings.delay().toNanos();
     }
 
     @Override
     public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {
+        if (firstPollAt != 0) {
+            long left = firstPollAt - System.nanoTime();
+            if (left > 0) {
+                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+            }
+            firstPollAt = 0;
+        }
         List<ChangeEvent> events = readTables(maxEvents);
         pollsSinceReconcile++;
         if (shadow != null && events.size() < maxEvents && pollsSinceReconcile >= settings.reconcileEvery()) {
@@ -142,7 +156,17 @@ final class TimestampChangeReader implements ChangeReader {
             }
         }
         if (events.isEmpty()) {
-            Thread.sleep(timeout.toMillis());
+            // Caught up: wake one interval after the last wake-up, so that the polls which found
+            // changes since then (and this one) count against the wait instead of adding to it.
+            long now = System.nanoTime();
+            long wakeAt = lastWake + timeout.toNanos();
+            if (wakeAt > now) {
+                long left = wakeAt - now;
+                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+                lastWake = wakeAt;
+            } else {
+                lastWake = now;
+            }
         }
         return events;
     }

@@ -35,10 +35,12 @@ public final class TimestampChangeSourceProvider implements ChangeSourceProvider
             "column name", null, "Optional soft-delete column, boolean (true = deleted) or timestamp (not null = "
                     + "deleted); such rows are reported as op d. The write that marks a row deleted must also set "
                     + "cdc.timestamp.column.", TimestampChangeSourceProvider::columnName);
-    /** Extra safety margin subtracted from the watermark. */
-    public static final ConfigKey<Duration> DELAY = ConfigKey.duration("cdc.timestamp.delay", Duration.ZERO,
-            Duration.ZERO, "Optional extra margin subtracted from the safe watermark, e.g. against a server clock "
-                    + "that steps backwards. Not needed for long transactions: the watermark already waits for them.");
+    /** Safety margin subtracted from the watermark. */
+    public static final ConfigKey<Duration> DELAY = ConfigKey.duration("cdc.timestamp.delay",
+            Duration.ofMillis(50), Duration.ZERO, "Margin subtracted from the safe watermark: covers a statement that "
+                    + "had taken its start time but not yet published it when the watermark was probed (microseconds, "
+                    + "unless the server stalls) and a server clock that steps back. Rows wait about this long beyond "
+                    + "the poll interval. Not needed for long transactions: the watermark already waits for them.");
     /** Polls between two key reconciliations; 0 turns key tracking off. */
     public static final ConfigKey<Integer> RECONCILE_EVERY_POLLS = ConfigKey.integer(
             "cdc.timestamp.reconcile.every-polls", 100, 0, 1_000_000, "Run key reconciliation, which reports hard "

@@ -21,10 +21,13 @@ import java.time.OffsetDateTime;
  * least the start of the transaction that writes it. {@link #advance} reads, from
  * {@code pg_stat_activity}, the start of every transaction of this database that is in flight
  * ({@code xact_start}, or {@code query_start} of a statement about to open one) and takes the
- * smallest, capped by the time of the previous probe. Every transaction that started before that
- * bound had therefore ended when it was read, so a snapshot taken afterwards sees all its rows:
- * every row below the bound is final in such a snapshot. The caller must take its data snapshot
- * after {@link #advance} returns.
+ * smallest, or the probe's own time when none is in flight, minus the delay
+ * ({@code cdc.timestamp.delay}). Every transaction that started before that bound had therefore
+ * ended when it was read, so a snapshot taken afterwards sees all its rows: every row below the
+ * bound is final in such a snapshot. The delay covers a statement that had taken its start time
+ * but not yet published it when the probe ran (a few microseconds of work in the server, longer
+ * only when the server stalls), and a server clock that steps back. The caller must take its data
+ * snapshot after {@link #advance} returns.
  */
 final class Watermark {
 
@@ -49,8 +52,8 @@ final class Watermark {
               AND a.backend_type NOT IN ('autovacuum worker', 'walsender')""";
 
     private final Duration delay;
-    private Instant previousProbe;
     private Instant bound;
+    private boolean atStart;
     private boolean warnedUntracked;
 
     Watermark(Duration delay) {
@@ -94,6 +97,32 @@ final class Watermark {
      * rows with a timestamp strictly below it are final.
      */
     Instant advance(Connection c) throws SQLException {
+        Instant candidate = probe(c).minus(delay);
+        if (bound != null && candidate.isBefore(bound) && !atStart) {
+            // Only a server clock that stepped back, or a statement stalled for longer than the
+            // delay before it published its start, can do this; rows below the old bound were delivered
+            // already, and the lower bound keeps each table's keyset position, so going back is safe.
+            LOG.warn("The timestamp watermark moved back from {} to {}: the server clock stepped back or a "
+                    + "session stalled; consider cdc.timestamp.delay.", bound, candidate);
+        }
+        bound = candidate;
+        atStart = false;
+        return bound;
+    }
+
+    /**
+     * Probes the server for where a new source starts: the bound without the delay, so that rows
+     * written before the start are not delivered as changes (nor, with a snapshot, read twice).
+     * The first {@link #advance} may return a lower bound; that is expected and not logged.
+     */
+    Instant start(Connection c) throws SQLException {
+        bound = probe(c);
+        atStart = true;
+        return bound;
+    }
+
+    /** The oldest start in flight, or the probe's own time when none is. */
+    private Instant probe(Connection c) throws SQLException {
         Instant probe;
         Instant oldest;
         try (PreparedStatement ps = c.prepareStatement(PROBE); ResultSet rs = ps.executeQuery()) {
@@ -116,22 +145,8 @@ final class Watermark {
             }
         }
         // A statement received just before the probe may not have published its start yet: the
-        // previous probe's time caps the bound, so such a statement is seen by the next probe.
-        Instant candidate = previousProbe == null ? probe : min(probe, previousProbe);
-        if (oldest != null) {
-            candidate = min(candidate, oldest);
-        }
-        candidate = candidate.minus(delay);
-        previousProbe = probe;
-        if (bound != null && candidate.isBefore(bound)) {
-            // Only a server clock that stepped back, or a statement stalled for longer than a poll
-            // before it published its start, can do this; rows below the old bound were delivered
-            // already, and the lower bound keeps each table's keyset position, so going back is safe.
-            LOG.warn("The timestamp watermark moved back from {} to {}: the server clock stepped back or a "
-                    + "session stalled; consider cdc.timestamp.delay.", bound, candidate);
-        }
-        bound = candidate;
-        return bound;
+        // caller's delay keeps the bound below any start time taken up to that long before the probe.
+        return oldest == null ? probe : min(probe, oldest);
     }
 
     /** The bound last returned, or null before the first probe. */
