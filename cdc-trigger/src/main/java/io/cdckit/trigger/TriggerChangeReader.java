@@ -42,6 +42,13 @@ final class TriggerChangeReader implements ChangeReader {
 
     private static final Logger LOG = LoggerFactory.getLogger(TriggerChangeReader.class);
     private static final Duration RETENTION_SWEEP_EVERY = Duration.ofSeconds(10);
+    /**
+     * How often consumed entries are also released by visibility, not only by row address: picks up
+     * entries delivered before a crash, and any whose address changed (VACUUM FULL of the log).
+     */
+    private static final Duration SWEEP_EVERY = Duration.ofSeconds(60);
+    /** Entries of a large batch whose addresses are fetched at once, so the batch is not scanned per page. */
+    private static final int BATCH_REST_CHUNK = 100_000;
 
     private final CdcConfig config;
     private final TriggerSettings settings;
@@ -59,7 +66,13 @@ final class TriggerChangeReader implements ChangeReader {
     private String prev;
     private String cur;
     private long afterId;
-    private long lastRetentionSweep;
+    private long lastSweep;
+
+    /** The rest of a large batch, in log id order, once one page came back full: where to find each entry. */
+    private List<EntryRef> batchRest = List.of();
+    private int batchRestPos;
+    /** Entries read since the last {@link #committed}, to delete when it comes (retention zero). */
+    private final List<EntryRef> unreleased = new ArrayList<>();
 
     TriggerChangeReader(CdcConfig config, TriggerSettings settings) {
         this.config = config;
@@ -156,16 +169,23 @@ final class TriggerChangeReader implements ChangeReader {
                 }
                 cur = next;
                 afterId = 0;
+                batchRest = List.of();
+                batchRestPos = 0;
             }
-            List<LogEntry> entries = readBatchPage(max);
-            boolean exhausted = entries.size() < max;
+            List<LogEntry> entries = readPage(max);
+            boolean exhausted = entries.size() < max && batchRestPos >= batchRest.size();
+            for (LogEntry e : entries) {
+                unreleased.add(new EntryRef(e.ctid, e.id));
+            }
             List<ChangeEvent> events = toEvents(entries);
             if (exhausted) {
                 batch++;
                 prev = cur;
                 cur = null;
                 afterId = 0;
-            } else {
+                batchRest = List.of();
+                batchRestPos = 0;
+            } else if (!entries.isEmpty()) {
                 afterId = entries.get(entries.size() - 1).id;
             }
             if (!events.isEmpty() || exhausted) {
@@ -174,46 +194,143 @@ final class TriggerChangeReader implements ChangeReader {
         }
     }
 
-    /** One log entry. */
-    private record LogEntry(long id, long xid, long relid, char op, String oldRow, String newRow, Long commitMs) {
+    /** One log entry; {@code ctid} is where the row was read, for reading or deleting it again cheaply. */
+    private record LogEntry(long id, String ctid, long xid, long relid, char op, String oldRow, String newRow,
+                            Long commitMs) {
     }
 
-    private List<LogEntry> readBatchPage(int max) throws SQLException {
-        String sql = """
-                SELECT id, xid::text, relid, op, old_row, new_row%s
-                FROM %s
-                WHERE xid >= pg_catalog.pg_snapshot_xmin(?::pg_catalog.pg_snapshot)
-                  AND xid < pg_catalog.pg_snapshot_xmax(?::pg_catalog.pg_snapshot)
-                  AND pg_catalog.pg_visible_in_snapshot(xid, ?::pg_catalog.pg_snapshot)
-                  AND NOT pg_catalog.pg_visible_in_snapshot(xid, ?::pg_catalog.pg_snapshot)
-                  AND relid = ANY (?) AND id > ?
-                ORDER BY id
-                LIMIT ?""".formatted(commitTimestamps
-                ? ", (EXTRACT(EPOCH FROM pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(xid))) * 1000)::bigint" : "",
-                settings.log());
-        List<LogEntry> out = new ArrayList<>();
+    /** Where a log entry lives: its row address, checked against its id before it is trusted. */
+    private record EntryRef(String ctid, long id) {
+    }
+
+    /** The entry's columns, selected from the log aliased {@code l}. */
+    private String entryColumns() {
+        return "l.id, l.ctid::text, l.xid::text, l.relid, l.op, l.old_row, l.new_row" + (commitTimestamps
+                ? ", (EXTRACT(EPOCH FROM pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(l.xid))) * 1000)::bigint"
+                : "");
+    }
+
+    /** The entries of the current batch (visible in cur, not in prev) after {@code afterId}, of the captured tables. */
+    private static final String IN_BATCH = """
+            l.xid >= pg_catalog.pg_snapshot_xmin(?::pg_catalog.pg_snapshot)
+              AND l.xid < pg_catalog.pg_snapshot_xmax(?::pg_catalog.pg_snapshot)
+              AND pg_catalog.pg_visible_in_snapshot(l.xid, ?::pg_catalog.pg_snapshot)
+              AND NOT pg_catalog.pg_visible_in_snapshot(l.xid, ?::pg_catalog.pg_snapshot)
+              AND l.relid = ANY (?) AND l.id > ?""";
+
+    private int bindInBatch(PreparedStatement ps, Array relids) throws SQLException {
+        ps.setString(1, prev);
+        ps.setString(2, cur);
+        ps.setString(3, cur);
+        ps.setString(4, prev);
+        ps.setArray(5, relids);
+        ps.setLong(6, afterId);
+        return 7;
+    }
+
+    /**
+     * The next page of the current batch. A batch that fits a page (the usual case) costs one scan of
+     * its xid range. Once a page comes back full, the addresses of the rest of the batch are fetched
+     * in id order in one scan (in chunks), and pages are read by address from then on: a large batch
+     * is then scanned once per chunk instead of once per page.
+     */
+    private List<LogEntry> readPage(int max) throws SQLException {
+        if (batchRestPos < batchRest.size()) {
+            List<LogEntry> page = readByAddress(max);
+            if (page != null) {
+                return page;
+            }
+        }
+        List<LogEntry> page = readByVisibility(max);
+        if (page.size() == max) {
+            batchRest = fetchBatchRest(page.get(page.size() - 1).id);
+            batchRestPos = 0;
+        }
+        return page;
+    }
+
+    private List<LogEntry> readByVisibility(int max) throws SQLException {
+        String sql = "SELECT " + entryColumns() + " FROM " + settings.log() + " l WHERE " + IN_BATCH
+                + " ORDER BY l.id LIMIT ?";
         Array relids = connection.createArrayOf("oid", oids);
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setString(1, prev);
-            ps.setString(2, cur);
-            ps.setString(3, cur);
-            ps.setString(4, prev);
-            ps.setArray(5, relids);
-            ps.setLong(6, afterId);
-            ps.setInt(7, max);
+            ps.setInt(bindInBatch(ps, relids), max);
+            return entries(ps);
+        } finally {
+            relids.free();
+        }
+    }
+
+    private List<EntryRef> fetchBatchRest(long after) throws SQLException {
+        String sql = "SELECT l.ctid::text, l.id FROM " + settings.log() + " l WHERE " + IN_BATCH
+                + " ORDER BY l.id LIMIT ?";
+        List<EntryRef> rest = new ArrayList<>();
+        Array relids = connection.createArrayOf("oid", oids);
+        long saved = afterId;
+        afterId = after;
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setInt(bindInBatch(ps, relids), BATCH_REST_CHUNK);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Long commitMs = null;
-                    if (commitTimestamps) {
-                        long ms = rs.getLong(7);
-                        commitMs = rs.wasNull() ? null : ms;
-                    }
-                    out.add(new LogEntry(rs.getLong(1), Long.parseUnsignedLong(rs.getString(2)), rs.getLong(3),
-                            rs.getString(4).charAt(0), rs.getString(5), rs.getString(6), commitMs));
+                    rest.add(new EntryRef(rs.getString(1), rs.getLong(2)));
                 }
             }
         } finally {
+            afterId = saved;
             relids.free();
+        }
+        LOG.debug("Source '{}' reads a large batch by address: {} more entries", config.name(), rest.size());
+        return rest;
+    }
+
+    /**
+     * The next page from the fetched addresses, or null when an entry is no longer where it was read
+     * (the log was rewritten, e.g. by VACUUM FULL): the caller then reads by visibility again.
+     */
+    private List<LogEntry> readByAddress(int max) throws SQLException {
+        int end = Math.min(batchRest.size(), batchRestPos + max);
+        List<EntryRef> refs = batchRest.subList(batchRestPos, end);
+        String sql = "SELECT " + entryColumns() + " FROM ROWS FROM (pg_catalog.unnest(?::pg_catalog.tid[]), "
+                + "pg_catalog.unnest(?::bigint[])) WITH ORDINALITY AS d(t, i, n) JOIN " + settings.log() + " l ON l.ctid = d.t AND l.id = d.i "
+                + "ORDER BY d.n";
+        Array ctids = connection.createArrayOf("text", refs.stream().map(EntryRef::ctid).toArray());
+        Array ids = connection.createArrayOf("bigint", refs.stream().map(EntryRef::id).toArray());
+        List<LogEntry> page;
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setArray(1, ctids);
+            ps.setArray(2, ids);
+            page = entries(ps);
+        } finally {
+            ctids.free();
+            ids.free();
+        }
+        if (page.size() < refs.size()) {
+            LOG.info("Source '{}': log entries moved while a batch was read (the log was rewritten); reading the rest "
+                    + "of the batch by visibility", config.name());
+            batchRest = List.of();
+            batchRestPos = 0;
+            return null;
+        }
+        batchRestPos = end;
+        if (batchRestPos == batchRest.size() && batchRest.size() == BATCH_REST_CHUNK) {
+            batchRest = fetchBatchRest(page.get(page.size() - 1).id);
+            batchRestPos = 0;
+        }
+        return page;
+    }
+
+    private List<LogEntry> entries(PreparedStatement ps) throws SQLException {
+        List<LogEntry> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Long commitMs = null;
+                if (commitTimestamps) {
+                    long ms = rs.getLong(8);
+                    commitMs = rs.wasNull() ? null : ms;
+                }
+                out.add(new LogEntry(rs.getLong(1), rs.getString(2), Long.parseUnsignedLong(rs.getString(3)),
+                        rs.getLong(4), rs.getString(5).charAt(0), rs.getString(6), rs.getString(7), commitMs));
+            }
         }
         return out;
     }
@@ -281,8 +398,12 @@ final class TriggerChangeReader implements ChangeReader {
     }
 
     /**
-     * Releases the log entries up to {@code position}: deletes them (cdc.trigger.retention=0), or,
-     * with a retention, deletes consumed entries older than it, at most every few seconds.
+     * Releases the log entries up to {@code position}. With {@code cdc.trigger.retention=0} the
+     * entries read since the last call are deleted by row address (checked against their ids), and
+     * at the first call, every minute, and when some entries were not found at their address,
+     * everything up to the position is also deleted by visibility, which catches entries delivered
+     * before a restart or moved by a rewrite of the log. With a retention, consumed
+     * entries older than it are deleted by visibility every few seconds.
      */
     @Override
     public void committed(Position position) throws Exception {
@@ -291,13 +412,43 @@ final class TriggerChangeReader implements ChangeReader {
             return;
         }
         boolean retain = !settings.retention().isZero();
+        long now = System.currentTimeMillis();
         if (retain) {
-            long now = System.currentTimeMillis();
-            if (now - lastRetentionSweep < Math.min(RETENTION_SWEEP_EVERY.toMillis(), settings.retention().toMillis())) {
-                return;
+            unreleased.clear();
+            if (now - lastSweep >= Math.min(RETENTION_SWEEP_EVERY.toMillis(), settings.retention().toMillis())) {
+                lastSweep = now;
+                sweep(p, true);
             }
-            lastRetentionSweep = now;
+            return;
         }
+        boolean moved = !unreleased.isEmpty() && !deleteByAddress();
+        if (moved || lastSweep == 0 || now - lastSweep >= SWEEP_EVERY.toMillis()) {
+            lastSweep = now;
+            sweep(p, false);
+        }
+    }
+
+    /** Deletes the entries read since the last call by address; false when some were no longer there. */
+    private boolean deleteByAddress() throws SQLException {
+        Array ctids = connection.createArrayOf("text", unreleased.stream().map(EntryRef::ctid).toArray());
+        Array ids = connection.createArrayOf("bigint", unreleased.stream().map(EntryRef::id).toArray());
+        try (PreparedStatement ps = connection.prepareStatement("DELETE FROM " + settings.log()
+                + " l USING ROWS FROM (pg_catalog.unnest(?::pg_catalog.tid[]), pg_catalog.unnest(?::bigint[])) AS d(t, i) "
+                + "WHERE l.ctid = d.t AND l.id = d.i")) {
+            ps.setArray(1, ctids);
+            ps.setArray(2, ids);
+            int deleted = ps.executeUpdate();
+            LOG.debug("Source '{}' released {} of {} log entries read", config.name(), deleted, unreleased.size());
+            return deleted == unreleased.size();
+        } finally {
+            ctids.free();
+            ids.free();
+            unreleased.clear();
+        }
+    }
+
+    /** Deletes, by visibility, the entries up to {@code p}; with {@code retained}, only those older than the retention. */
+    private void sweep(LogPosition p, boolean retained) throws SQLException {
         String upTo = p.cur() != null ? p.cur() : p.prev();
         Array relids = connection.createArrayOf("oid", oids);
         try (PreparedStatement ps = connection.prepareStatement("""
@@ -305,17 +456,17 @@ final class TriggerChangeReader implements ChangeReader {
                 WHERE relid = ANY (?) AND xid < pg_catalog.pg_snapshot_xmax(?::pg_catalog.pg_snapshot)
                   AND (pg_catalog.pg_visible_in_snapshot(xid, ?::pg_catalog.pg_snapshot)
                        OR (pg_catalog.pg_visible_in_snapshot(xid, ?::pg_catalog.pg_snapshot) AND id <= ?))%s"""
-                .formatted(settings.log(), retain ? "\n  AND logged_at < pg_catalog.now() - ? * interval '1 millisecond'" : ""))) {
+                .formatted(settings.log(), retained ? "\n  AND logged_at < pg_catalog.now() - ? * interval '1 millisecond'" : ""))) {
             ps.setArray(1, relids);
             ps.setString(2, upTo);
             ps.setString(3, p.prev());
             ps.setString(4, upTo);
             ps.setLong(5, p.cur() != null ? p.id() : 0);
-            if (retain) {
+            if (retained) {
                 ps.setLong(6, settings.retention().toMillis());
             }
             int deleted = ps.executeUpdate();
-            LOG.debug("Source '{}' released {} log entries up to {}", config.name(), deleted, position.fields());
+            LOG.debug("Source '{}' swept {} log entries up to {}", config.name(), deleted, p);
         } finally {
             relids.free();
         }

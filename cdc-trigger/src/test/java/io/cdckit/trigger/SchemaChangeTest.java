@@ -102,9 +102,10 @@ class SchemaChangeTest {
         db.execute("INSERT INTO " + dropped.quoted() + " VALUES (1, 'seen')");
         captured.awaitAtLeast(1, WAIT);
 
+        // the drop commits with the entries, so the reader cannot read them before the table is gone
         db.execute("BEGIN", "INSERT INTO " + dropped.quoted() + " VALUES (2, 'dropped in the same transaction')",
-                "INSERT INTO " + kept.quoted() + " VALUES (1, 'same batch')", "COMMIT",
-                "DROP TABLE " + dropped.quoted(),
+                "INSERT INTO " + kept.quoted() + " VALUES (1, 'same batch')",
+                "DROP TABLE " + dropped.quoted(), "COMMIT",
                 "INSERT INTO " + kept.quoted() + " VALUES (2, 'after the drop')");
         captured.awaitAtLeast(1, e -> e.table().equals(kept) && e.key().get("id").equals(2), WAIT);
         Thread.sleep(300);
