@@ -172,11 +172,19 @@ final class InstallScript {
     }
 
     private List<String> functions() {
+        // The NOTIFY is sent only while the table's reader is not reading (it holds the table's
+        // "reading" lock exclusively while it reads). A transaction that skips it holds the table's
+        // "in flight" lock (shared) until it ends, taken first, so the reader, before it waits for
+        // notifications, can tell whether such a transaction may still commit (ReaderPresence).
         String notify = settings.notifyReader()
-                ? "PERFORM pg_catalog.pg_notify(" + literal(settings.channel()) + ", '');"
+                ? ("PERFORM pg_catalog.pg_advisory_xact_lock_shared(" + lockKey(ReaderPresence.IN_FLIGHT) + ");\n"
+                + "  IF pg_catalog.pg_try_advisory_xact_lock_shared(" + lockKey(ReaderPresence.READING) + ") THEN\n"
+                + "    PERFORM pg_catalog.pg_notify(" + literal(settings.channel()) + ", '');\n"
+                + "  END IF;")
                 : "NULL; -- NOTIFY disabled (cdc.trigger.notify=false)";
         String notifyIfRows = settings.notifyReader()
-                ? "GET DIAGNOSTICS n = ROW_COUNT;\n  IF n OPERATOR(pg_catalog.>) 0 THEN\n    " + notify + "\n  END IF;"
+                ? "GET DIAGNOSTICS n = ROW_COUNT;\n  IF n OPERATOR(pg_catalog.>) 0 THEN\n  " + notify.replace("\n", "\n  ")
+                + "\n  END IF;"
                 : notify;
         List<String> sql = new ArrayList<>();
         sql.add(function("audit_changes", "Row flavour: one log row per changed row.", "", """
@@ -271,6 +279,12 @@ final class InstallScript {
                 END
                 $cdckit$""".formatted(s, literal(settings.schema()), literal(s)));
         return sql;
+    }
+
+    /** The advisory lock key of the captured table (TG_RELID) for the given purpose; see {@link ReaderPresence}. */
+    private String lockKey(String purpose) {
+        return "(pg_catalog.hashtext(" + literal(ReaderPresence.lockName(settings.schema(), purpose))
+                + ")::bigint OPERATOR(pg_catalog.<<) 32) OPERATOR(pg_catalog.|) TG_RELID::bigint";
     }
 
     private String function(String name, String comment, String declare, String body) {

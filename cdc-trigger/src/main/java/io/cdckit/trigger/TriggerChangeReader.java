@@ -41,6 +41,8 @@ import java.util.Set;
 final class TriggerChangeReader implements ChangeReader {
 
     private static final Logger LOG = LoggerFactory.getLogger(TriggerChangeReader.class);
+    /** First wait for a notification while a capturing transaction that may not notify is in flight. */
+    private static final Duration MIN_IN_FLIGHT_WAIT = Duration.ofMillis(5);
     private static final Duration RETENTION_SWEEP_EVERY = Duration.ofSeconds(10);
     /**
      * How often consumed entries are also released by visibility, not only by row address: picks up
@@ -56,6 +58,9 @@ final class TriggerChangeReader implements ChangeReader {
     private final Set<Long> warnedGone = new HashSet<>();
     private Connection connection;
     private ChangeNotifications notifications;
+    /** Null with {@code cdc.trigger.notify=false}. */
+    private ReaderPresence presence;
+    private Duration inFlightWait = MIN_IN_FLIGHT_WAIT;
     private ImageDecoder decoder;
     private InitialSnapshot snapshot;
     private Long[] oids;
@@ -104,6 +109,9 @@ final class TriggerChangeReader implements ChangeReader {
             commitTimestamps = rs.getBoolean(2);
         }
         notifications = new ChangeNotifications(config, settings.channel());
+        if (settings.notifyReader()) {
+            presence = ReaderPresence.of(connection, settings.schema(), tables.keySet());
+        }
 
         if (from != null && !from.snapshotPhase()) {
             batch = from.batch();
@@ -152,12 +160,36 @@ final class TriggerChangeReader implements ChangeReader {
                 return events;
             }
         }
-        List<ChangeEvent> events = readLog(maxEvents);
-        if (events.isEmpty()) {
-            notifications.await(timeout);
-            events = readLog(maxEvents);
+        if (presence != null) {
+            presence.reading(connection);
         }
-        return events;
+        List<ChangeEvent> events = readLog(maxEvents);
+        if (!events.isEmpty()) {
+            inFlightWait = MIN_IN_FLIGHT_WAIT;
+            return events;
+        }
+        Duration wait = timeout;
+        if (presence != null) {
+            boolean quiet = presence.idle(connection);
+            // a transaction that skipped its NOTIFY while this reader read may have committed meanwhile
+            events = readLog(maxEvents);
+            if (!events.isEmpty()) {
+                inFlightWait = MIN_IN_FLIGHT_WAIT;
+                return events;
+            }
+            if (quiet) {
+                inFlightWait = MIN_IN_FLIGHT_WAIT;
+            } else {
+                // such a transaction may still commit without notifying: look again soon, less often the longer it runs
+                wait = inFlightWait.compareTo(timeout) < 0 ? inFlightWait : timeout;
+                inFlightWait = inFlightWait.multipliedBy(2);
+            }
+        }
+        notifications.await(wait);
+        if (presence != null) {
+            presence.reading(connection);
+        }
+        return readLog(maxEvents);
     }
 
     private List<ChangeEvent> readLog(int max) throws SQLException {

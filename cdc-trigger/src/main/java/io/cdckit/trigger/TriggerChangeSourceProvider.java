@@ -45,9 +45,9 @@ public final class TriggerChangeSourceProvider implements ChangeSourceProvider {
                     + "consumed entries that long for audit, then delete them.");
     /** Whether the triggers send a NOTIFY per statement. */
     public static final ConfigKey<Boolean> NOTIFY = ConfigKey.bool("cdc.trigger.notify", true,
-            "true: the triggers NOTIFY once per statement so the reader wakes at once (cdc.poll.interval is only "
-                    + "the fallback); false: no NOTIFY (cheaper for many small concurrent writers), the reader "
-                    + "polls every cdc.poll.interval. Applies to the whole schema: the last install sets it.");
+            "true: a statement's trigger sends a NOTIFY when the table's reader is waiting, so it wakes at once "
+                    + "(cdc.poll.interval is only the fallback); false: no NOTIFY, the reader polls every "
+                    + "cdc.poll.interval. Applies to the whole schema: the last install sets it.");
 
     /** The keys of this strategy. */
     public static final List<ConfigKey<?>> KEYS = List.of(SCHEMA, FLAVOUR, INSTALL, RETENTION, NOTIFY);

@@ -1,0 +1,142 @@
+package io.cdckit.trigger;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.stream.IntStream;
+
+/**
+ * Tells the triggers whether the reader of a table needs waking, so that busy writers do not each
+ * send a NOTIFY (every notifying commit takes a database-wide lock, and the listening connection
+ * handles each notification).
+ *
+ * <p>Two advisory locks per captured table, keyed by the log schema and the table's oid:
+ * <ul>
+ *   <li><b>reading</b>: the reader holds it exclusively while it reads. A trigger sends its NOTIFY
+ *       only when it can take it shared (then the reader is waiting, or about to);</li>
+ *   <li><b>in flight</b>: every capturing transaction holds it shared until it ends, taken before
+ *       it looks at the first one.</li>
+ * </ul>
+ * Before the reader waits for a notification it releases its reading locks and then tries the
+ * in-flight locks: when it gets them, every transaction that may have skipped its NOTIFY has
+ * ended, so one more read finds its entries and every later transaction will notify. When a
+ * transaction is still in flight, the reader waits only briefly (doubling up to the poll
+ * interval) and looks again. No entry can be missed either way, only found later: reading is by
+ * snapshots, and the poll interval bounds every wait.
+ */
+final class ReaderPresence {
+
+    static final String READING = "reading";
+    static final String IN_FLIGHT = "in-flight";
+
+    private final long[] readingKeys;
+    private final long[] inFlightKeys;
+    private final boolean[] held;
+    private boolean allHeld;
+
+    private ReaderPresence(long[] readingKeys, long[] inFlightKeys) {
+        this.readingKeys = readingKeys;
+        this.inFlightKeys = inFlightKeys;
+        this.held = new boolean[readingKeys.length];
+    }
+
+    /** The name whose {@code hashtext} keys the locks of {@code purpose} in log schema {@code schema}. */
+    static String lockName(String schema, String purpose) {
+        return "cdckit:" + schema + ":" + purpose;
+    }
+
+    /** The locks of the captured tables {@code oids}, as the install script's triggers compute them. */
+    static ReaderPresence of(Connection c, String schema, Collection<Long> oids) throws SQLException {
+        int reading;
+        int inFlight;
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.hashtext(?), pg_catalog.hashtext(?)")) {
+            ps.setString(1, lockName(schema, READING));
+            ps.setString(2, lockName(schema, IN_FLIGHT));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                reading = rs.getInt(1);
+                inFlight = rs.getInt(2);
+            }
+        }
+        long[] r = new long[oids.size()];
+        long[] f = new long[oids.size()];
+        int i = 0;
+        for (long oid : oids) {
+            r[i] = ((long) reading << 32) | (oid & 0xFFFF_FFFFL);
+            f[i] = ((long) inFlight << 32) | (oid & 0xFFFF_FFFFL);
+            i++;
+        }
+        return new ReaderPresence(r, f);
+    }
+
+    /**
+     * Takes the reading locks not yet held. One held by a notifying transaction (shared) is taken
+     * at a later call; until then that table's writers keep notifying, which is only wasteful.
+     */
+    void reading(Connection c) throws SQLException {
+        if (allHeld) {
+            return;
+        }
+        int[] idx = IntStream.range(0, held.length).filter(i -> !held[i]).toArray();
+        Long[] wanted = Arrays.stream(idx).mapToObj(i -> readingKeys[i]).toArray(Long[]::new);
+        Array keys = c.createArrayOf("bigint", wanted);
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT pg_catalog.pg_try_advisory_lock(k) FROM pg_catalog.unnest(?::bigint[]) WITH ORDINALITY AS u(k, n) "
+                        + "ORDER BY n")) {
+            ps.setArray(1, keys);
+            try (ResultSet rs = ps.executeQuery()) {
+                int i = 0;
+                boolean all = true;
+                while (rs.next()) {
+                    boolean got = rs.getBoolean(1);
+                    held[idx[i++]] = got;
+                    all &= got;
+                }
+                allHeld = all;
+            }
+        } finally {
+            keys.free();
+        }
+    }
+
+    /**
+     * Releases the reading locks, so that writers notify from now on, and reports whether no
+     * capturing transaction is in flight (each that may have skipped its NOTIFY has ended).
+     *
+     * @return true when the reader may wait for notifications for its whole poll interval
+     */
+    boolean idle(Connection c) throws SQLException {
+        Long[] release = IntStream.range(0, held.length).filter(i -> held[i]).mapToObj(i -> readingKeys[i])
+                .toArray(Long[]::new);
+        if (release.length > 0) {
+            Array keys = c.createArrayOf("bigint", release);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT pg_catalog.count(pg_catalog.pg_advisory_unlock(k)) FROM pg_catalog.unnest(?::bigint[]) k")) {
+                ps.setArray(1, keys);
+                ps.executeQuery().close();
+            } finally {
+                keys.free();
+            }
+            Arrays.fill(held, false);
+            allHeld = false;
+        }
+        // only now: a transaction that saw the reading lock held took its in-flight lock before
+        Array keys = c.createArrayOf("bigint", Arrays.stream(inFlightKeys).boxed().toArray(Long[]::new));
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT pg_catalog.bool_and(CASE WHEN pg_catalog.pg_try_advisory_lock(k)
+                                                THEN pg_catalog.pg_advisory_unlock(k) ELSE false END)
+                FROM pg_catalog.unnest(?::bigint[]) k""")) {
+            ps.setArray(1, keys);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        } finally {
+            keys.free();
+        }
+    }
+}
