@@ -104,6 +104,12 @@ final class DeliveringChangeSource implements ChangeSource {
                     from == null ? "from the beginning" : "after position " + from.fields());
             reader.open(from);
             committed = from;
+            Position start = from == null ? reader.startPosition() : null;
+            if (start != null) {
+                // a reconnect or restart before the first commit must not start afresh at a later "now"
+                store.save(name, start);
+                committed = start;
+            }
         } catch (Exception e) {
             CdcException failure = e instanceof CdcException ce ? ce
                     : new CdcException("Source '" + name + "' could not start: " + e.getMessage(), e);

@@ -435,6 +435,28 @@ public abstract class ChangeSourceContractTest {
         }
     }
 
+    /**
+     * The capture's sessions are killed before it delivered anything, and rows are written while
+     * it waits to reconnect: reopened without a committed position, it must resume from where it
+     * started, not start afresh after those rows.
+     */
+    @Test
+    void aReconnectBeforeTheFirstCommitSkipsNothing() {
+        TableId t = table("early_terminate");
+        createStandardTable(t);
+        CapturedEvents captured = new CapturedEvents();
+        CdcConfig cfg = config("early", t).toBuilder().set("cdc.reconnect.initial-delay", "1s")
+                .set("cdc.reconnect.max-delay", "1s").build();
+        ChangeSource source = start(cfg, OffsetStores.memory(), captured);
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND pid <> pg_backend_pid() AND application_name <> '" + DURABLE_LOG_APPLICATION_NAME + "'");
+        db.execute("INSERT INTO " + t.quoted() + " (id, name) SELECT g, 'while reconnecting' FROM generate_series(1, 10) g");
+        captured.awaitAtLeast(10, e -> e.op() == Op.CREATE, waitTime());
+        org.awaitility.Awaitility.await().atMost(waitTime()).until(() -> source.metrics().reconnects() > 0);
+        assertThat(captured.events(e -> e.op() == Op.CREATE).stream().map(e -> e.key().get("id")).distinct())
+                .as("every insert arrived").containsExactlyInAnyOrder(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    }
+
     @Test
     void terminatedConnectionsAreReopenedWithNothingLost() throws Exception {
         TableId t = table("terminate");

@@ -57,6 +57,7 @@ public final class InMemoryStrategyProvider implements ChangeSourceProvider {
         private Connection connection;
         private InMemoryJournal journal;
         private int next;
+        private Position start;
 
         Reader(CdcConfig config) {
             this.config = config;
@@ -91,6 +92,12 @@ public final class InMemoryStrategyProvider implements ChangeSourceProvider {
                 }
             }
             next = after == null ? journal.size() : (int) after.getLong("index");
+            start = after == null ? Position.of("index", next) : null;
+        }
+
+        @Override
+        public Position startPosition() {
+            return start;
         }
 
         @Override

@@ -54,6 +54,8 @@ final class TimestampChangeReader implements ChangeReader {
     private final Map<TableId, Map<List<String>, Long>> pendingForget = new LinkedHashMap<>();
     private int nextTable;
     private int pollsSinceReconcile;
+    /** Where a fresh source started (every table at its start), or null for a resumed one. */
+    private Position startPosition;
     /** When the reader last woke from waiting out its poll interval (System.nanoTime). */
     private long lastWake;
     /** The first poll waits until then (System.nanoTime), or 0 once it ran. */
@@ -131,9 +133,17 @@ final class TimestampChangeReader implements ChangeReader {
         if (bound == null) {
             bound = start;
         }
+        if (after == null) {
+            startPosition = PositionCodec.encode(seq, bound, positions);
+        }
         lastWake = System.nanoTime();
         // the start has no delay; the first bound must not be below it, or a snapshot could not end
         firstPollAt = lastWake + settings.delay().toNanos();
+    }
+
+    @Override
+    public Position startPosition() {
+        return startPosition;
     }
 
     @Override

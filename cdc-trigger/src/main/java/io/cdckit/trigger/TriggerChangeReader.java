@@ -67,6 +67,7 @@ final class TriggerChangeReader implements ChangeReader {
     private String database;
     private boolean commitTimestamps;
 
+    private Position startPosition;
     private long batch;
     private String prev;
     private String cur;
@@ -128,8 +129,15 @@ final class TriggerChangeReader implements ChangeReader {
             prev = snapshot.snapshot();
         } else {
             prev = currentSnapshot();
+            startPosition = LogPosition.after(0, prev).toPosition();
             LOG.info("Source '{}' streams changes committed after snapshot {}", config.name(), prev);
         }
+    }
+
+    /** Batch 0 after the snapshot a fresh source started streaming from; null for a resumed source or a snapshot. */
+    @Override
+    public Position startPosition() {
+        return startPosition;
     }
 
     /** One running instance per source name and log: a second one would deliver and delete the same entries. */

@@ -45,6 +45,17 @@ public interface ChangeReader extends AutoCloseable {
     default void committed(Position position) throws Exception {
     }
 
+    /**
+     * Where a reader opened with {@code after == null} started, as a position {@link #open}
+     * accepts; or null when opening afresh later would not skip anything (a replication slot keeps
+     * its start, a snapshot is taken again). The delivery loop saves it before the first poll, so
+     * that a reconnect or a restart before anything was committed resumes from the start instead
+     * of from a later "now", which would skip what was written in between.
+     */
+    default Position startPosition() {
+        return null;
+    }
+
     /** Releases connections and threads. Called once, also after a failed {@link #open}. */
     @Override
     void close() throws Exception;
