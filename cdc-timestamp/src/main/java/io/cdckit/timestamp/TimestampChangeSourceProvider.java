@@ -37,7 +37,7 @@ public final class TimestampChangeSourceProvider implements ChangeSourceProvider
                     + "cdc.timestamp.column.", TimestampChangeSourceProvider::columnName);
     /** Safety margin subtracted from the watermark. */
     public static final ConfigKey<Duration> DELAY = ConfigKey.duration("cdc.timestamp.delay",
-            Duration.ofMillis(50), Duration.ZERO, "Margin subtracted from the safe watermark: covers a statement that "
+            Duration.ofMillis(50), Duration.ofMillis(1), "Margin subtracted from the safe watermark: covers a statement that "
                     + "had taken its start time but not yet published it when the watermark was probed (microseconds, "
                     + "unless the server stalls) and a server clock that steps back. Rows wait about this long beyond "
                     + "the poll interval. Not needed for long transactions: the watermark already waits for them.");

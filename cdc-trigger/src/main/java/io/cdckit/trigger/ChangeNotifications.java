@@ -75,11 +75,12 @@ final class ChangeNotifications implements AutoCloseable {
                     wake();
                 }
             }
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException | Error e) {
             if (!closed) {
                 LOG.debug("The notification connection failed", e);
                 synchronized (lock) {
-                    failure = e;
+                    failure = e instanceof SQLException se ? se
+                            : new SQLException("Listening for change notifications failed: " + e, "08006", e);
                     lock.notifyAll();
                 }
             }

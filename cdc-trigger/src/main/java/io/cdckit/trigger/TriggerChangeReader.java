@@ -190,7 +190,7 @@ final class TriggerChangeReader implements ChangeReader {
             } else {
                 // such a transaction may still commit without notifying: look again soon, less often the longer it runs
                 wait = inFlightWait.compareTo(timeout) < 0 ? inFlightWait : timeout;
-                inFlightWait = inFlightWait.multipliedBy(2);
+                inFlightWait = wait.multipliedBy(2);
             }
         }
         notifications.await(wait);

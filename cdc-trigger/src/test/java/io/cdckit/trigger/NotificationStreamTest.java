@@ -2,6 +2,7 @@ package io.cdckit.trigger;
 
 import io.cdckit.api.ChangeSource;
 import io.cdckit.api.OffsetStores;
+import io.cdckit.api.SourceStatus;
 import io.cdckit.api.TableId;
 import io.cdckit.testkit.CapturedEvents;
 import io.cdckit.testkit.PostgresTest;
@@ -70,6 +71,35 @@ class NotificationStreamTest {
             db.execute("INSERT INTO " + t.quoted() + " VALUES (3, 'after')");
             captured.awaitAtLeast(3, Duration.ofSeconds(5));
             assertThat(captured.events()).extracting(e -> e.key().get("id")).containsExactly(1, 2, 3);
+        }
+    }
+
+    /**
+     * While a capturing transaction stays open, the reader keeps looking for transactions that
+     * may have skipped their NOTIFY at most every poll interval, for as long as it stays open,
+     * without failing or reconnecting; its changes arrive when it commits.
+     */
+    @Test
+    void aLongOpenCapturingTransactionNeitherStallsNorUpsetsTheReader(TestDatabase db) throws Exception {
+        TableId t = new TableId("public", "long_open");
+        db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, v text)");
+        CapturedEvents captured = new CapturedEvents();
+        try (TriggerTestSources sources = new TriggerTestSources(db);
+             Connection open = db.connect()) {
+            ChangeSource source = sources.start(sources.config("long-open", "statement",
+                    Map.of("cdc.poll.interval", "10ms"), t), OffsetStores.memory(), captured);
+            open.setAutoCommit(false);
+            try (Statement st = open.createStatement()) {
+                st.executeUpdate("INSERT INTO " + t.quoted() + " VALUES (1, 'held open')");
+            }
+            db.execute("INSERT INTO " + t.quoted() + " VALUES (2, 'committed meanwhile')");
+            captured.awaitAtLeast(1, Duration.ofSeconds(5));
+            Thread.sleep(2000); // hundreds of polls while the transaction is open
+            open.commit();
+            captured.awaitAtLeast(2, Duration.ofSeconds(5));
+            assertThat(captured.events()).extracting(e -> e.key().get("id")).containsExactly(2, 1);
+            assertThat(source.metrics().reconnects()).isZero();
+            assertThat(source.status().state()).isEqualTo(SourceStatus.State.RUNNING);
         }
     }
 
