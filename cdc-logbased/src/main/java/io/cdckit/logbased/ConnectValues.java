@@ -8,12 +8,10 @@ import org.apache.kafka.connect.data.Struct;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -107,7 +105,7 @@ final class ConnectValues {
                     return epochNanos(((Number) v).longValue(), 1L);
                 }
                 case "io.debezium.time.ZonedTimestamp" -> {
-                    return Instant.from(DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse((String) v));
+                    return UtcTimestampText.parse((String) v);
                 }
                 case "io.debezium.data.VariableScaleDecimal" -> {
                     Struct s = (Struct) v;
