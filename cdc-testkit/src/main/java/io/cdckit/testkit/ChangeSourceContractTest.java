@@ -448,8 +448,16 @@ public abstract class ChangeSourceContractTest {
         CdcConfig cfg = config("early", t).toBuilder().set("cdc.reconnect.initial-delay", "1s")
                 .set("cdc.reconnect.max-delay", "1s").build();
         ChangeSource source = start(cfg, OffsetStores.memory(), captured);
-        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-                + " AND pid <> pg_backend_pid() AND application_name <> '" + DURABLE_LOG_APPLICATION_NAME + "'");
+        // a strategy may still be opening its sessions: kill them until the source notices
+        org.awaitility.Awaitility.await().atMost(waitTime()).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (source.status().state() == io.cdckit.api.SourceStatus.State.RECONNECTING
+                    || source.metrics().reconnects() > 0) {
+                return true;
+            }
+            db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND pid <> pg_backend_pid() AND application_name <> '" + DURABLE_LOG_APPLICATION_NAME + "'");
+            return false;
+        });
         db.execute("INSERT INTO " + t.quoted() + " (id, name) SELECT g, 'while reconnecting' FROM generate_series(1, 10) g");
         captured.awaitAtLeast(10, e -> e.op() == Op.CREATE, waitTime());
         org.awaitility.Awaitility.await().atMost(waitTime()).until(() -> source.metrics().reconnects() > 0);

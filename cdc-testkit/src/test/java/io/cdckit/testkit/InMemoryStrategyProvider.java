@@ -102,6 +102,10 @@ public final class InMemoryStrategyProvider implements ChangeSourceProvider {
 
         @Override
         public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {
+            if (!connection.isValid(5)) {
+                // like a real strategy, notice a lost session even while nothing changes
+                throw new SQLException("The in-memory strategy's session was lost", "08006");
+            }
             List<String> entries = journal.read(next, maxEvents, timeout.toMillis());
             List<ChangeEvent> out = new ArrayList<>();
             for (String payload : entries) {
