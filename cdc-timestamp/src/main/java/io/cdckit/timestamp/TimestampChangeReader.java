@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Reads changes by polling. Each poll first {@link Watermark#advance advances the watermark}
@@ -58,8 +59,8 @@ final class TimestampChangeReader implements ChangeReader {
     private Position startPosition;
     /** When the reader last woke from waiting out its poll interval (System.nanoTime). */
     private long lastWake;
-    /** The first poll waits until then (System.nanoTime), or 0 once it ran. */
-    private long firstPollAt;
+    /** The first poll waits until then (System.nanoTime); null once it ran. */
+    private Long firstPollAt;
 
     TimestampChangeReader(TimestampSettings settings) {
         this.settings = settings;
@@ -148,12 +149,9 @@ final class TimestampChangeReader implements ChangeReader {
 
     @Override
     public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {
-        if (firstPollAt != 0) {
-            long left = firstPollAt - System.nanoTime();
-            if (left > 0) {
-                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
-            }
-            firstPollAt = 0;
+        if (firstPollAt != null) {
+            sleepUntil(firstPollAt);
+            firstPollAt = null;
         }
         List<ChangeEvent> events = readTables(maxEvents);
         pollsSinceReconcile++;
@@ -168,17 +166,14 @@ final class TimestampChangeReader implements ChangeReader {
         if (events.isEmpty()) {
             // Caught up: wake one interval after the last wake-up, so that the polls which found
             // changes since then (and this one) count against the wait instead of adding to it.
-            long now = System.nanoTime();
-            long wakeAt = lastWake + timeout.toNanos();
-            if (wakeAt > now) {
-                long left = wakeAt - now;
-                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
-                lastWake = wakeAt;
-            } else {
-                lastWake = now;
-            }
+            lastWake = Math.max(lastWake + timeout.toNanos(), System.nanoTime());
+            sleepUntil(lastWake);
         }
         return events;
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        TimeUnit.NANOSECONDS.sleep(nanoTime - System.nanoTime());
     }
 
     /** One transaction over all tables; state moves on only when it committed. */
