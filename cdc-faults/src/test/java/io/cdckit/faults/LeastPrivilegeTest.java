@@ -179,8 +179,8 @@ class LeastPrivilegeTest {
         String n = strategy.name().toLowerCase();
         TableId t = new TableId("public", "nosel_" + strategy.name().toLowerCase());
         createTable(t);
-        if (strategy == Strategy.TRIGGER_ROW) {
-            ChangeSource installer = source(config(db.user(), strategy, "nosel_t", Map.of(), t));
+        if (strategy.trigger()) {
+            ChangeSource installer = source(config(db.user(), strategy, "nosel_t" + n, Map.of(), t));
             installer.start(batch -> { });
             installer.close();
             createRole("nosel_t", "", "GRANT USAGE ON SCHEMA cdckit TO {role}",
@@ -190,8 +190,8 @@ class LeastPrivilegeTest {
             createRole("nosel", strategy == Strategy.LOG ? "REPLICATION" : "", "GRANT pg_read_all_stats TO {role}",
                     "GRANT CREATE ON DATABASE " + TableId.quote(db.name()) + " TO {role}");
         }
-        CdcConfig config = config(role, strategy, strategy == Strategy.TRIGGER_ROW ? "nosel_t" : "nosel_" + n,
-                strategy == Strategy.TRIGGER_ROW ? Map.of("cdc.trigger.install", "false") : Map.of(), t);
+        CdcConfig config = config(role, strategy, strategy.trigger() ? "nosel_t" + n : "nosel_" + n,
+                strategy.trigger() ? Map.of("cdc.trigger.install", "false") : Map.of(), t);
         CdcException e = catchThrowableOfType(CdcException.class, () -> source(config).start(batch -> { }));
         assertThat(e).as("start fails").isNotNull();
         assertThat(e.getMessage()).contains("GRANT SELECT").contains(t.table());

@@ -9,6 +9,9 @@ enum Strategy {
     LOG(true, Map.of("cdc.mode", "log")),
     /** Row-level triggers and the change log. */
     TRIGGER_ROW(true, Map.of("cdc.mode", "trigger", "cdc.trigger.install", "true", "cdc.trigger.flavour", "row")),
+    /** Statement-level triggers with transition tables and the change log. */
+    TRIGGER_STATEMENT(true, Map.of("cdc.mode", "trigger", "cdc.trigger.install", "true",
+            "cdc.trigger.flavour", "statement")),
     /** Timestamp polling; hard deletes through key reconciliation on every poll. */
     TIMESTAMP(false, Map.of("cdc.mode", "timestamp", "cdc.timestamp.reconcile.every-polls", "1"));
 
@@ -19,6 +22,11 @@ enum Strategy {
     Strategy(boolean seesEveryChange, Map<String, String> properties) {
         this.seesEveryChange = seesEveryChange;
         this.properties = properties;
+    }
+
+    /** True for the trigger strategy's flavours. */
+    boolean trigger() {
+        return this == TRIGGER_ROW || this == TRIGGER_STATEMENT;
     }
 
     /** A source name, and so a slot or consumer name, unique to this strategy and {@code scope}. */
