@@ -66,6 +66,9 @@ final class TriggerChangeReader implements ChangeReader {
     private Long[] oids;
     private String database;
     private boolean commitTimestamps;
+    /** A page of the current batch by visibility, and by address; built once the columns are known. */
+    private String byVisibilitySql;
+    private String byAddressSql;
 
     private Position startPosition;
     private long batch;
@@ -109,6 +112,13 @@ final class TriggerChangeReader implements ChangeReader {
             database = rs.getString(1);
             commitTimestamps = rs.getBoolean(2);
         }
+        String columns = "l.id, l.ctid::text, l.xid::text, l.relid, l.op, l.old_row, l.new_row" + (commitTimestamps
+                ? ", (EXTRACT(EPOCH FROM pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(l.xid))) * 1000)::bigint"
+                : "");
+        byVisibilitySql = "SELECT " + columns + " FROM " + settings.log() + " l WHERE " + IN_BATCH
+                + " ORDER BY l.id LIMIT ?";
+        byAddressSql = "SELECT " + columns + " FROM " + ADDRESSES + " WITH ORDINALITY AS d(t, i, n) JOIN "
+                + settings.log() + " l ON l.ctid = d.t AND l.id = d.i ORDER BY d.n";
         notifications = new ChangeNotifications(config, settings.channel());
         if (settings.notifyReader()) {
             presence = ReaderPresence.of(connection, settings.schema(), tables.keySet());
@@ -243,12 +253,9 @@ final class TriggerChangeReader implements ChangeReader {
     private record EntryRef(String ctid, long id) {
     }
 
-    /** The entry's columns, selected from the log aliased {@code l}. */
-    private String entryColumns() {
-        return "l.id, l.ctid::text, l.xid::text, l.relid, l.op, l.old_row, l.new_row" + (commitTimestamps
-                ? ", (EXTRACT(EPOCH FROM pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(l.xid))) * 1000)::bigint"
-                : "");
-    }
+    /** Pairs of (row address, id), bound as a text[] of ctids and a bigint[] of ids. */
+    private static final String ADDRESSES =
+            "ROWS FROM (pg_catalog.unnest(?::pg_catalog.tid[]), pg_catalog.unnest(?::bigint[]))";
 
     /** The entries of the current batch (visible in cur, not in prev) after {@code afterId}, of the captured tables. */
     private static final String IN_BATCH = """
@@ -290,10 +297,8 @@ final class TriggerChangeReader implements ChangeReader {
     }
 
     private List<LogEntry> readByVisibility(int max) throws SQLException {
-        String sql = "SELECT " + entryColumns() + " FROM " + settings.log() + " l WHERE " + IN_BATCH
-                + " ORDER BY l.id LIMIT ?";
         Array relids = connection.createArrayOf("oid", oids);
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try (PreparedStatement ps = connection.prepareStatement(byVisibilitySql)) {
             ps.setInt(bindInBatch(ps, relids), max);
             return entries(ps);
         } finally {
@@ -330,19 +335,12 @@ final class TriggerChangeReader implements ChangeReader {
     private List<LogEntry> readByAddress(int max) throws SQLException {
         int end = Math.min(batchRest.size(), batchRestPos + max);
         List<EntryRef> refs = batchRest.subList(batchRestPos, end);
-        String sql = "SELECT " + entryColumns() + " FROM ROWS FROM (pg_catalog.unnest(?::pg_catalog.tid[]), "
-                + "pg_catalog.unnest(?::bigint[])) WITH ORDINALITY AS d(t, i, n) JOIN " + settings.log() + " l ON l.ctid = d.t AND l.id = d.i "
-                + "ORDER BY d.n";
-        Array ctids = connection.createArrayOf("text", refs.stream().map(EntryRef::ctid).toArray());
-        Array ids = connection.createArrayOf("bigint", refs.stream().map(EntryRef::id).toArray());
         List<LogEntry> page;
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setArray(1, ctids);
-            ps.setArray(2, ids);
-            page = entries(ps);
-        } finally {
-            ctids.free();
-            ids.free();
+        try (PreparedStatement ps = connection.prepareStatement(byAddressSql)) {
+            try (Addresses a = addresses(refs)) {
+                a.bind(ps);
+                page = entries(ps);
+            }
         }
         if (page.size() < refs.size()) {
             LOG.info("Source '{}': log entries moved while a batch was read (the log was rewritten); reading the rest "
@@ -470,21 +468,35 @@ final class TriggerChangeReader implements ChangeReader {
 
     /** Deletes the entries read since the last call by address; false when some were no longer there. */
     private boolean deleteByAddress() throws SQLException {
-        Array ctids = connection.createArrayOf("text", unreleased.stream().map(EntryRef::ctid).toArray());
-        Array ids = connection.createArrayOf("bigint", unreleased.stream().map(EntryRef::id).toArray());
-        try (PreparedStatement ps = connection.prepareStatement("DELETE FROM " + settings.log()
-                + " l USING ROWS FROM (pg_catalog.unnest(?::pg_catalog.tid[]), pg_catalog.unnest(?::bigint[])) AS d(t, i) "
-                + "WHERE l.ctid = d.t AND l.id = d.i")) {
-            ps.setArray(1, ctids);
-            ps.setArray(2, ids);
+        try (PreparedStatement ps = connection.prepareStatement("DELETE FROM " + settings.log() + " l USING "
+                + ADDRESSES + " AS d(t, i) WHERE l.ctid = d.t AND l.id = d.i");
+             Addresses a = addresses(unreleased)) {
+            a.bind(ps);
             int deleted = ps.executeUpdate();
             LOG.debug("Source '{}' released {} of {} log entries read", config.name(), deleted, unreleased.size());
             return deleted == unreleased.size();
         } finally {
-            ctids.free();
-            ids.free();
             unreleased.clear();
         }
+    }
+
+    /** Row addresses and ids as the two array parameters of {@link #ADDRESSES}. */
+    private record Addresses(Array ctids, Array ids) implements AutoCloseable {
+        void bind(PreparedStatement ps) throws SQLException {
+            ps.setArray(1, ctids);
+            ps.setArray(2, ids);
+        }
+
+        @Override
+        public void close() throws SQLException {
+            ctids.free();
+            ids.free();
+        }
+    }
+
+    private Addresses addresses(List<EntryRef> refs) throws SQLException {
+        return new Addresses(connection.createArrayOf("text", refs.stream().map(EntryRef::ctid).toArray()),
+                connection.createArrayOf("bigint", refs.stream().map(EntryRef::id).toArray()));
     }
 
     /** Deletes, by visibility, the entries up to {@code p}; with {@code retained}, only those older than the retention. */
