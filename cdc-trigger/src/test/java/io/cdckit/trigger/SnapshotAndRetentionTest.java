@@ -88,6 +88,10 @@ class SnapshotAndRetentionTest {
         TableId t = new TableId("public", "snap_workload");
         Workload.createTable(db::connect, t);
         Workload.on(db::connect, t).threads(2).transactionsPerThread(20).seed(3).run();
+        // install before the workload runs: CREATE TRIGGER waits for open transactions, and the
+        // workload's long transaction waits for writers that would queue behind it
+        sources.start(sources.config("snapworkload", "row", Map.of("cdc.snapshot.mode", "never"), t),
+                OffsetStores.memory(), events -> { }).close();
         try (ReplicaVerifier replica = ReplicaVerifier.create(db::connect, t, "replica_snap");
              Workload.Running running = Workload.on(db::connect, t).threads(2).transactionsPerThread(30)
                      .longTransactions(1).longTransactionHold(Duration.ofMillis(500)).seed(5).start()) {
