@@ -16,8 +16,11 @@ import java.util.List;
  */
 final class InstallScript {
 
-    /** Version of the installed objects this library writes and reads. */
-    static final int VERSION = 1;
+    /**
+     * Version of the installed objects this library writes and reads. 2: images are written with
+     * the output settings the reader reads them with, whatever the writer's session has set.
+     */
+    static final int VERSION = 2;
 
     /** The trigger functions the install creates, by name (the helpers claim_table and ensure_capture aside). */
     static final List<String> TRIGGER_FUNCTIONS = List.of("audit_changes", "audit_changes_insert",
@@ -183,33 +186,31 @@ final class InstallScript {
                 + "  END IF;")
                 : "NULL; -- NOTIFY disabled (cdc.trigger.notify=false)";
         String notifyIfRows = settings.notifyReader()
-                ? "GET DIAGNOSTICS n = ROW_COUNT;\n  IF n OPERATOR(pg_catalog.>) 0 THEN\n  " + notify.replace("\n", "\n  ")
+                ? "IF n OPERATOR(pg_catalog.>) 0 THEN\n  " + notify.replace("\n", "\n  ")
                 + "\n  END IF;"
                 : notify;
         List<String> sql = new ArrayList<>();
-        sql.add(function("audit_changes", "Row flavour: one log row per changed row.", "", """
+        sql.add(function("audit_changes", "Row flavour: one log row per changed row.", IMAGE_SETTINGS_DECLARE,
+                writingImages("""
                   INSERT INTO %s.change_log (relid, op, old_row, new_row)
-                  VALUES (TG_RELID, TG_OP::pg_catalog."char", OLD::pg_catalog.text, NEW::pg_catalog.text);""".formatted(s)));
+                  VALUES (TG_RELID, TG_OP::pg_catalog."char", OLD::pg_catalog.text, NEW::pg_catalog.text);""".formatted(s), false)));
         sql.add(function("audit_changes_insert", "Statement flavour: the inserted rows of one statement.",
-                "DECLARE n bigint;", """
+                "DECLARE n bigint; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
                   INSERT INTO %s.change_log (relid, op, new_row)
-                  SELECT TG_RELID, 'I', t::pg_catalog.text FROM new_rows t;
-                  %s""".formatted(s, notifyIfRows)));
+                  SELECT TG_RELID, 'I', t::pg_catalog.text FROM new_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_update", "Statement flavour: the updated rows of one statement, the i-th "
                         + "old row paired with the i-th new row (both transition tables hold them in update order).",
-                "DECLARE n bigint;", """
+                "DECLARE n bigint; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
                   INSERT INTO %s.change_log (relid, op, old_row, new_row)
                   SELECT TG_RELID, 'U', o.r, w.r
                   FROM (SELECT pg_catalog.row_number() OVER () AS i, t::pg_catalog.text AS r FROM old_rows t) o
                   JOIN (SELECT pg_catalog.row_number() OVER () AS i, t::pg_catalog.text AS r FROM new_rows t) w
                     ON o.i OPERATOR(pg_catalog.=) w.i
-                  ORDER BY o.i;
-                  %s""".formatted(s, notifyIfRows)));
+                  ORDER BY o.i;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_delete", "Statement flavour: the deleted rows of one statement.",
-                "DECLARE n bigint;", """
+                "DECLARE n bigint; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
                   INSERT INTO %s.change_log (relid, op, old_row)
-                  SELECT TG_RELID, 'D', t::pg_catalog.text FROM old_rows t;
-                  %s""".formatted(s, notifyIfRows)));
+                  SELECT TG_RELID, 'D', t::pg_catalog.text FROM old_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_truncate", "Both flavours: a TRUNCATE of the table.", "", """
                   INSERT INTO %s.change_log (relid, op) VALUES (TG_RELID, 'T');
                   %s""".formatted(s, notify)));
@@ -279,6 +280,39 @@ final class InstallScript {
                 END
                 $cdckit$""".formatted(s, literal(settings.schema()), literal(s)));
         return sql;
+    }
+
+    /** The variables {@link #writingImages} needs, as a trigger function's DECLARE section. */
+    private static final String IMAGE_SETTINGS_DECLARE = "DECLARE date_style text; interval_style text; float_digits text;";
+
+    /**
+     * Runs {@code insert}, which writes row images as text, with the output settings the reader
+     * parses them with. The text form of a date, an interval or a float depends on the writer's
+     * {@code DateStyle}, {@code IntervalStyle} and {@code extra_float_digits}: {@code 05/11/2026}
+     * written under {@code DateStyle=SQL, DMY} would be read back as 11 May, and with
+     * {@code extra_float_digits=0} a float loses digits. A session with the defaults (ISO dates,
+     * {@code postgres} intervals, exact floats) writes directly; any other sets the three for the
+     * statement and restores them afterwards (an error aborts the (sub)transaction, which restores
+     * them too). With {@code countRows}, {@code n} is set to the number of rows written.
+     */
+    private static String writingImages(String insert, boolean countRows) {
+        String indented = insert.stripIndent().strip().replace("\n", "\n  ")
+                + (countRows ? "\n  GET DIAGNOSTICS n = ROW_COUNT;" : "");
+        return """
+                  IF pg_catalog.current_setting('DateStyle') OPERATOR(pg_catalog.~~) 'ISO%%'
+                     AND pg_catalog.current_setting('IntervalStyle') OPERATOR(pg_catalog.=) 'postgres'
+                     AND pg_catalog.current_setting('extra_float_digits') OPERATOR(pg_catalog.=) ANY ('{1,2,3}'::pg_catalog.text[]) THEN
+                    %1$s
+                  ELSE
+                    date_style := pg_catalog.current_setting('DateStyle');
+                    interval_style := pg_catalog.current_setting('IntervalStyle');
+                    float_digits := pg_catalog.current_setting('extra_float_digits');
+                    PERFORM pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config('IntervalStyle', 'postgres', true),
+                            pg_catalog.set_config('extra_float_digits', '3', true);
+                    %1$s
+                    PERFORM pg_catalog.set_config('DateStyle', date_style, true), pg_catalog.set_config('IntervalStyle', interval_style, true),
+                            pg_catalog.set_config('extra_float_digits', float_digits, true);
+                  END IF;""".formatted(indented);
     }
 
     /** The advisory lock key of the captured table (TG_RELID) for the given purpose; see {@link ReaderPresence}. */
