@@ -9,6 +9,12 @@ import java.util.Map;
  * {@code timestamp}, and {@code debezium-raw} (Debezium's embedded engine without cdckit).
  * {@code trigger-row-nonotify} and {@code trigger-statement-nonotify} are the trigger flavours with
  * {@code cdc.trigger.notify=false} (no NOTIFY; the reader polls), to measure what the NOTIFY costs writers.
+ * {@code trigger-row-unread} and {@code trigger-statement-unread} are the flavours installed with their
+ * reader held in its handler from the first batch on: the triggers do all their work (and, the reader
+ * being busy, send no NOTIFY), but nothing is read, so writers keep the cores to themselves; that is
+ * what the triggers alone cost. {@code trigger-classic} is the tutorial's trigger (a plpgsql
+ * {@code audit_changes()} writing {@code to_jsonb(OLD)}/{@code to_jsonb(NEW)} into an indexed log),
+ * installed without a reader, as the reference those are measured against.
  */
 enum Strategy {
     NONE("none"),
@@ -17,6 +23,9 @@ enum Strategy {
     TRIGGER_STATEMENT("trigger-statement"),
     TRIGGER_ROW_NONOTIFY("trigger-row-nonotify"),
     TRIGGER_STATEMENT_NONOTIFY("trigger-statement-nonotify"),
+    TRIGGER_ROW_UNREAD("trigger-row-unread"),
+    TRIGGER_STATEMENT_UNREAD("trigger-statement-unread"),
+    TRIGGER_CLASSIC("trigger-classic"),
     TIMESTAMP("timestamp"),
     DEBEZIUM_RAW("debezium-raw");
 
@@ -38,7 +47,13 @@ enum Strategy {
         }
         throw new IllegalArgumentException("Unknown strategy '" + paramName
                 + "': use none, log, trigger-row, trigger-statement, "
-                + "trigger-row-nonotify, trigger-statement-nonotify, timestamp or debezium-raw");
+                + "trigger-row-nonotify, trigger-statement-nonotify, trigger-row-unread, trigger-statement-unread, "
+                + "trigger-classic, timestamp or debezium-raw");
+    }
+
+    /** Whether the capture is installed but never read (see the class comment). */
+    boolean unread() {
+        return this == TRIGGER_ROW_UNREAD || this == TRIGGER_STATEMENT_UNREAD;
     }
 
     /** Whether events carry the commit time ({@code source.tsMs}), so latency is measured from it. */
@@ -55,11 +70,11 @@ enum Strategy {
         p.put("cdc.offset.store", "memory");
         switch (this) {
             case LOG -> p.put("cdc.mode", "log");
-            case TRIGGER_ROW -> {
+            case TRIGGER_ROW, TRIGGER_ROW_UNREAD -> {
                 p.put("cdc.mode", "trigger");
                 p.put("cdc.trigger.flavour", "row");
             }
-            case TRIGGER_STATEMENT -> {
+            case TRIGGER_STATEMENT, TRIGGER_STATEMENT_UNREAD -> {
                 p.put("cdc.mode", "trigger");
                 p.put("cdc.trigger.flavour", "statement");
             }

@@ -42,6 +42,17 @@ class BenchmarksSmokeTest {
         results.forEach(r -> assertThat(r.getPrimaryResult().getScore()).as(label(r)).isPositive());
     }
 
+    /** The triggers-alone measurements: the classic trigger, and a flavour whose reader is held (closing releases it). */
+    @Test
+    void writeOverheadOfTriggersAlone() throws Exception {
+        Collection<RunResult> results = new Runner(tiny(WriteOverheadBenchmark.class.getName() + "\\.insert")
+                .param("strategy", "trigger-classic", "trigger-statement-unread")
+                .param("rows", "3000")
+                .build()).run();
+        assertThat(results).hasSize(4);
+        results.forEach(r -> assertThat(r.getPrimaryResult().getScore()).as(label(r)).isPositive());
+    }
+
     @Test
     void captureThroughputOfEveryStrategy() throws Exception {
         Collection<RunResult> results = new Runner(tiny(CaptureThroughputBenchmark.class.getName() + "\\.")
