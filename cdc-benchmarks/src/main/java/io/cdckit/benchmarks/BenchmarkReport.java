@@ -206,8 +206,8 @@ public final class BenchmarkReport {
                 .append("trigger measured with pgbench, which has no reader. Measured the same way here: ")
                 .append("`trigger-classic` is the tutorial's `audit_changes()` (`to_jsonb(OLD)`/`to_jsonb(NEW)` into a ")
                 .append("log with a `bigserial` key and an index), the `-unread` columns are cdckit's flavours installed ")
-                .append("with their reader held in its handler from the first batch on: the triggers do all their ")
-                .append("work (a busy reader gets no NOTIFY) but nothing is read, so the writers keep both cores.\n\n");
+                .append("with the table's reading lock held as a busy reader holds it, and no reader: the triggers do ")
+                .append("all their work (and send no NOTIFY) but nothing is read, so the writers keep both cores.\n\n");
         writerRows(md, TRIGGERS_ALONE);
         for (Map.Entry<String, Double> t : new java.util.TreeMap<>(TRIGGER_WRITER_TARGETS).entrySet()) {
             writerTarget(t.getKey(), t.getValue(), "capturing", "trigger-row", "trigger-statement");

@@ -7,7 +7,6 @@ import io.cdckit.api.ChangeSources;
 import io.cdckit.api.SourceStatus;
 
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 
 /** A running capture of the orders table that feeds an {@link EventSink}. */
 abstract class Capture implements AutoCloseable {
@@ -27,6 +26,7 @@ abstract class Capture implements AutoCloseable {
             };
             case DEBEZIUM_RAW -> RawDebezium.start(orders, sink);
             case TRIGGER_CLASSIC -> ClassicTrigger.install(orders);
+            case TRIGGER_ROW_UNREAD, TRIGGER_STATEMENT_UNREAD -> UnreadTriggers.install(strategy, orders);
             default -> new Cdckit(strategy, orders, sink);
         };
     }
@@ -38,14 +38,10 @@ abstract class Capture implements AutoCloseable {
     @Override
     public abstract void close();
 
-    /**
-     * A cdckit {@link ChangeSource}, created and started through the public API. An
-     * {@linkplain Strategy#unread() unread} one holds its first batch in the handler until closed.
-     */
+    /** A cdckit {@link ChangeSource}, created and started through the public API. */
     private static final class Cdckit extends Capture {
         private final ChangeSource source;
         private final Strategy strategy;
-        private final CountDownLatch closing = new CountDownLatch(1);
 
         Cdckit(Strategy strategy, Orders orders, EventSink sink) {
             this.strategy = strategy;
@@ -53,10 +49,6 @@ abstract class Capture implements AutoCloseable {
             props.putAll(strategy.cdcProperties("bench_" + orders.database().name(), Orders.TABLE));
             source = ChangeSources.create(CdcConfig.from(props));
             source.start(batch -> {
-                if (strategy.unread()) {
-                    closing.await();
-                    return;
-                }
                 for (ChangeEvent e : batch) {
                     Long ts = e.source().tsMs();
                     sink.accept(((Number) e.key().get("id")).longValue(), ts == null ? -1 : ts);
@@ -74,7 +66,6 @@ abstract class Capture implements AutoCloseable {
 
         @Override
         public void close() {
-            closing.countDown();
             source.close();
         }
 

@@ -9,10 +9,10 @@ import java.util.Map;
  * {@code timestamp}, and {@code debezium-raw} (Debezium's embedded engine without cdckit).
  * {@code trigger-row-nonotify} and {@code trigger-statement-nonotify} are the trigger flavours with
  * {@code cdc.trigger.notify=false} (no NOTIFY; the reader polls), to measure what the NOTIFY costs writers.
- * {@code trigger-row-unread} and {@code trigger-statement-unread} are the flavours installed with their
- * reader held in its handler from the first batch on: the triggers do all their work (and, the reader
- * being busy, send no NOTIFY), but nothing is read, so writers keep the cores to themselves; that is
- * what the triggers alone cost. {@code trigger-classic} is the tutorial's trigger (a plpgsql
+ * {@code trigger-row-unread} and {@code trigger-statement-unread} are the flavours installed, with the
+ * table's reading lock held as a busy reader holds it, and no reader: the triggers do all their work
+ * (and send no NOTIFY), but nothing is read, so writers keep the cores to themselves; that is what
+ * the triggers alone cost. {@code trigger-classic} is the tutorial's trigger (a plpgsql
  * {@code audit_changes()} writing {@code to_jsonb(OLD)}/{@code to_jsonb(NEW)} into an indexed log),
  * installed without a reader, as the reference those are measured against.
  */
@@ -49,11 +49,6 @@ enum Strategy {
                 + "': use none, log, trigger-row, trigger-statement, "
                 + "trigger-row-nonotify, trigger-statement-nonotify, trigger-row-unread, trigger-statement-unread, "
                 + "trigger-classic, timestamp or debezium-raw");
-    }
-
-    /** Whether the capture is installed but never read (see the class comment). */
-    boolean unread() {
-        return this == TRIGGER_ROW_UNREAD || this == TRIGGER_STATEMENT_UNREAD;
     }
 
     /** Whether events carry the commit time ({@code source.tsMs}), so latency is measured from it. */
