@@ -5,8 +5,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /**
@@ -33,10 +35,16 @@ final class ReaderPresence {
     static final String READING = "reading";
     static final String IN_FLIGHT = "in-flight";
 
+    /** How long {@link #reading(Connection)} waits in all for reading locks that writers hold. */
+    static final Duration LOCK_WAIT = Duration.ofMillis(20);
+    private static final Duration AFTER_TIMEOUT = Duration.ofSeconds(1);
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
     private final long[] readingKeys;
     private final long[] inFlightKeys;
     private final boolean[] held;
     private boolean allHeld;
+    private long noWaitUntil = System.nanoTime();
 
     private ReaderPresence(long[] readingKeys, long[] inFlightKeys) {
         this.readingKeys = readingKeys;
@@ -74,10 +82,22 @@ final class ReaderPresence {
     }
 
     /**
-     * Takes the reading locks not yet held. One held by a notifying transaction (shared) is taken
-     * at a later call; until then that table's writers keep notifying, which is only wasteful.
+     * Takes the reading locks not yet held, waiting up to {@link #LOCK_WAIT} for one that a
+     * notifying transaction holds shared (see {@link #reading(Connection, Duration)}).
      */
     void reading(Connection c) throws SQLException {
+        reading(c, LOCK_WAIT);
+    }
+
+    /**
+     * Takes the reading locks not yet held. A lock that a notifying transaction holds shared is
+     * waited for, up to {@code wait} (in all): while this request waits, writers' try-locks fail,
+     * so they stop notifying, and the short transactions holding it end. Under many concurrent
+     * writers some transaction nearly always holds it, and a try alone would rarely get it. A lock
+     * not got in time (a long transaction holds it) is tried again at a later call; until then that
+     * table's writers keep notifying, which is only wasteful.
+     */
+    void reading(Connection c, Duration wait) throws SQLException {
         if (allHeld) {
             return;
         }
@@ -90,16 +110,59 @@ final class ReaderPresence {
             ps.setArray(1, keys);
             try (ResultSet rs = ps.executeQuery()) {
                 int i = 0;
-                boolean all = true;
                 while (rs.next()) {
-                    boolean got = rs.getBoolean(1);
-                    held[idx[i++]] = got;
-                    all &= got;
+                    held[idx[i++]] = rs.getBoolean(1);
                 }
-                allHeld = all;
             }
         } finally {
             keys.free();
+        }
+        waitForBusy(c, wait);
+        allHeld = true;
+        for (boolean h : held) {
+            allHeld &= h;
+        }
+    }
+
+    /**
+     * Waits for the reading locks still not held, one after the other, {@code wait} in all. After
+     * a wait that ran out (a long transaction holds a lock), it does not wait again for
+     * {@link #AFTER_TIMEOUT}, so such a transaction does not slow every read.
+     */
+    private void waitForBusy(Connection c, Duration wait) throws SQLException {
+        long now = System.nanoTime();
+        if (now - noWaitUntil < 0) {
+            return;
+        }
+        long deadline = now + wait.toNanos();
+        for (int i = 0; i < held.length; i++) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (held[i]) {
+                continue;
+            }
+            if (left < 1) {
+                return;
+            }
+            boolean auto = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try (PreparedStatement timeout = c.prepareStatement("SELECT pg_catalog.set_config('lock_timeout', ?, true)");
+                 PreparedStatement lock = c.prepareStatement("SELECT pg_catalog.pg_advisory_lock(?)")) {
+                timeout.setString(1, left + "ms");
+                timeout.execute();
+                lock.setLong(1, readingKeys[i]);
+                lock.execute();
+                held[i] = true; // a session lock: it stays held after the transaction ends
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                    throw e;
+                }
+                noWaitUntil = System.nanoTime() + AFTER_TIMEOUT.toNanos();
+                return;
+            } finally {
+                c.setAutoCommit(auto);
+            }
         }
     }
 

@@ -1,0 +1,107 @@
+package io.cdckit.trigger;
+
+import io.cdckit.testkit.PostgresTest;
+import io.cdckit.testkit.TestDatabase;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The reader's "reading" lock against writers that hold it shared (they are about to notify): the
+ * reader queues for it instead of only trying, so that under many writers it still gets it and
+ * they stop notifying.
+ */
+@PostgresTest
+class ReaderPresenceTest {
+
+    private static final String SCHEMA = "cdc_presence";
+
+    @Test
+    void theReaderQueuesForItsLockAndWritersStopNotifyingWhileItWaits(TestDatabase db) throws Exception {
+        db.execute("CREATE TABLE public.presence_busy (id int PRIMARY KEY)");
+        long oid = db.queryForLong("SELECT 'public.presence_busy'::regclass::oid::bigint");
+        try (Connection reader = db.connect(); Connection inFlight = db.connect(); Connection later = db.connect()) {
+            ReaderPresence presence = ReaderPresence.of(reader, SCHEMA, List.of(oid));
+            inFlight.setAutoCommit(false);
+            assertThat(tryShared(inFlight, oid)).as("a writer takes the reading lock shared").isTrue();
+            int readerPid = pid(reader);
+
+            CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> {
+                try {
+                    presence.reading(reader, Duration.ofSeconds(30));
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
+                    "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = "
+                            + readerPid) == 1);
+            later.setAutoCommit(false);
+            assertThat(tryShared(later, oid)).as("a writer while the reader waits: no NOTIFY").isFalse();
+            later.rollback();
+
+            inFlight.commit();
+            reading.get(10, TimeUnit.SECONDS);
+            assertThat(heldExclusively(db, readerPid)).isEqualTo(1);
+            assertThat(tryShared(later, oid)).as("a writer while the reader reads: no NOTIFY").isFalse();
+            later.rollback();
+        }
+    }
+
+    @Test
+    void aLockHeldByALongTransactionIsWaitedForBrieflyAndTakenLater(TestDatabase db) throws Exception {
+        db.execute("CREATE TABLE public.presence_long (id int PRIMARY KEY)");
+        long oid = db.queryForLong("SELECT 'public.presence_long'::regclass::oid::bigint");
+        try (Connection reader = db.connect(); Connection longTx = db.connect()) {
+            ReaderPresence presence = ReaderPresence.of(reader, SCHEMA, List.of(oid));
+            longTx.setAutoCommit(false);
+            assertThat(tryShared(longTx, oid)).isTrue();
+            int readerPid = pid(reader);
+
+            long started = System.nanoTime();
+            presence.reading(reader, Duration.ofMillis(200));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+            assertThat(heldExclusively(db, readerPid)).isZero();
+            assertThat(reader.getAutoCommit()).isTrue();
+
+            longTx.commit();
+            presence.reading(reader, Duration.ofMillis(200));
+            assertThat(heldExclusively(db, readerPid)).isEqualTo(1);
+        }
+    }
+
+    /** What the trigger functions do before they notify. */
+    private static boolean tryShared(Connection c, long oid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_try_advisory_xact_lock_shared("
+                + "(pg_catalog.hashtext(?)::bigint << 32) | ?)")) {
+            ps.setString(1, ReaderPresence.lockName(SCHEMA, ReaderPresence.READING));
+            ps.setLong(2, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    private static int pid(Connection c) throws SQLException {
+        try (ResultSet rs = c.createStatement().executeQuery("SELECT pg_catalog.pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static long heldExclusively(TestDatabase db, int pid) {
+        return db.queryForLong("SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted "
+                + "AND mode = 'ExclusiveLock' AND pid = " + pid);
+    }
+}
