@@ -195,22 +195,22 @@ final class InstallScript {
                   INSERT INTO %s.change_log (relid, op, old_row, new_row)
                   VALUES (TG_RELID, TG_OP::pg_catalog."char", OLD::pg_catalog.text, NEW::pg_catalog.text);""".formatted(s), false)));
         sql.add(function("audit_changes_insert", "Statement flavour: the inserted rows of one statement.",
-                "DECLARE n bigint; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
+                "DECLARE n pg_catalog.int8; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
                   INSERT INTO %s.change_log (relid, op, new_row)
-                  SELECT TG_RELID, 'I', t::pg_catalog.text FROM new_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
+                  SELECT TG_RELID, 'I', (t.*)::pg_catalog.text FROM new_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_update", "Statement flavour: the updated rows of one statement, the i-th "
                         + "old row paired with the i-th new row (both transition tables hold them in update order).",
-                "DECLARE n bigint; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
+                "DECLARE n pg_catalog.int8; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
                   INSERT INTO %s.change_log (relid, op, old_row, new_row)
                   SELECT TG_RELID, 'U', o.r, w.r
-                  FROM (SELECT pg_catalog.row_number() OVER () AS i, t::pg_catalog.text AS r FROM old_rows t) o
-                  JOIN (SELECT pg_catalog.row_number() OVER () AS i, t::pg_catalog.text AS r FROM new_rows t) w
+                  FROM (SELECT pg_catalog.row_number() OVER () AS i, (t.*)::pg_catalog.text AS r FROM old_rows t) o
+                  JOIN (SELECT pg_catalog.row_number() OVER () AS i, (t.*)::pg_catalog.text AS r FROM new_rows t) w
                     ON o.i OPERATOR(pg_catalog.=) w.i
                   ORDER BY o.i;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_delete", "Statement flavour: the deleted rows of one statement.",
-                "DECLARE n bigint; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
+                "DECLARE n pg_catalog.int8; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
                   INSERT INTO %s.change_log (relid, op, old_row)
-                  SELECT TG_RELID, 'D', t::pg_catalog.text FROM old_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
+                  SELECT TG_RELID, 'D', (t.*)::pg_catalog.text FROM old_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_truncate", "Both flavours: a TRUNCATE of the table.", "", """
                   INSERT INTO %s.change_log (relid, op) VALUES (TG_RELID, 'T');
                   %s""".formatted(s, notify)));
@@ -283,7 +283,7 @@ final class InstallScript {
     }
 
     /** The variables {@link #writingImages} needs, as a trigger function's DECLARE section. */
-    private static final String IMAGE_SETTINGS_DECLARE = "DECLARE date_style text; interval_style text; float_digits text;";
+    private static final String IMAGE_SETTINGS_DECLARE = "DECLARE date_style pg_catalog.text; interval_style pg_catalog.text; float_digits pg_catalog.text;";
 
     /**
      * Runs {@code insert}, which writes row images as text, with the output settings the reader

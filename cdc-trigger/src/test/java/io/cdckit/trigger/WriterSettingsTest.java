@@ -19,6 +19,7 @@ import java.time.LocalDateTime;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Images are text, and the text form of dates, intervals and floats depends on the writing
@@ -32,6 +33,11 @@ class WriterSettingsTest {
     @ParameterizedTest
     @ValueSource(strings = {"row", "statement"})
     void aWriterWithOtherOutputSettingsIsCapturedWithItsExactValues(String flavour, TestDatabase db) throws Exception {
+        // PostgreSQL 13 reports a changed DateStyle to the client at once, even inside a statement,
+        // and pgjdbc then closes the connection; from 14 on only the value at the statement's end is
+        // reported. The capture itself works the same on 13.
+        assumeTrue(db.queryForLong("SELECT pg_catalog.current_setting('server_version_num')::bigint") >= 140000,
+                "a pgjdbc writer can only switch DateStyle within a statement from PostgreSQL 14 on");
         TableId t = new TableId("public", "styles_" + flavour);
         db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz, "
                 + "i interval, f float8)");
