@@ -44,12 +44,14 @@ final class ReaderPresence {
     private final long[] inFlightKeys;
     private final boolean[] held;
     private boolean allHeld;
-    private long noWaitUntil = System.nanoTime();
+    private final long[] noWaitUntil;
 
     private ReaderPresence(long[] readingKeys, long[] inFlightKeys) {
         this.readingKeys = readingKeys;
         this.inFlightKeys = inFlightKeys;
         this.held = new boolean[readingKeys.length];
+        this.noWaitUntil = new long[readingKeys.length];
+        Arrays.fill(noWaitUntil, System.nanoTime());
     }
 
     /** The name whose {@code hashtext} keys the locks of {@code purpose} in log schema {@code schema}. */
@@ -126,24 +128,24 @@ final class ReaderPresence {
 
     /**
      * Waits for the reading locks still not held, one after the other, {@code wait} in all. After
-     * a wait that ran out (a long transaction holds a lock), it does not wait again for
-     * {@link #AFTER_TIMEOUT}, so such a transaction does not slow every read.
+     * a wait for a lock ran out (a long transaction holds it), that lock is only tried for
+     * {@link #AFTER_TIMEOUT}, so such a transaction does not slow every read; the others are still
+     * waited for.
      */
     private void waitForBusy(Connection c, Duration wait) throws SQLException {
-        long now = System.nanoTime();
-        if (now - noWaitUntil < 0) {
-            return;
+        if (!c.getAutoCommit()) {
+            throw new IllegalStateException("The reader takes its reading locks in autocommit mode");
         }
-        long deadline = now + wait.toNanos();
+        long deadline = System.nanoTime() + wait.toNanos();
         for (int i = 0; i < held.length; i++) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (held[i]) {
+            long now = System.nanoTime();
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - now);
+            if (held[i] || now - noWaitUntil[i] < 0) {
                 continue;
             }
             if (left < 1) {
                 return;
             }
-            boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
             try (PreparedStatement timeout = c.prepareStatement("SELECT pg_catalog.set_config('lock_timeout', ?, true)");
                  PreparedStatement lock = c.prepareStatement("SELECT pg_catalog.pg_advisory_lock(?)")) {
@@ -154,14 +156,18 @@ final class ReaderPresence {
                 held[i] = true; // a session lock: it stays held after the transaction ends
                 c.commit();
             } catch (SQLException e) {
-                c.rollback();
+                try {
+                    c.rollback();
+                } catch (SQLException rollback) {
+                    e.addSuppressed(rollback);
+                    throw e;
+                }
                 if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
                     throw e;
                 }
-                noWaitUntil = System.nanoTime() + AFTER_TIMEOUT.toNanos();
-                return;
+                noWaitUntil[i] = System.nanoTime() + AFTER_TIMEOUT.toNanos();
             } finally {
-                c.setAutoCommit(auto);
+                c.setAutoCommit(true);
             }
         }
     }

@@ -59,7 +59,7 @@ class ReaderPresenceTest {
     }
 
     @Test
-    void aLockHeldByALongTransactionIsWaitedForBrieflyAndTakenLater(TestDatabase db) throws Exception {
+    void aLockHeldByALongTransactionIsWaitedForBrieflyThenOnlyTriedForASecond(TestDatabase db) throws Exception {
         db.execute("CREATE TABLE public.presence_long (id int PRIMARY KEY)");
         long oid = db.queryForLong("SELECT 'public.presence_long'::regclass::oid::bigint");
         try (Connection reader = db.connect(); Connection longTx = db.connect()) {
@@ -69,14 +69,54 @@ class ReaderPresenceTest {
             int readerPid = pid(reader);
 
             long started = System.nanoTime();
-            presence.reading(reader, Duration.ofMillis(200));
-            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+            presence.reading(reader, Duration.ofMillis(300));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("waited for the lock")
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(250)).isLessThan(Duration.ofSeconds(5));
             assertThat(heldExclusively(db, readerPid)).isZero();
             assertThat(reader.getAutoCommit()).isTrue();
+            assertThat(show(reader, "lock_timeout")).isEqualTo("0");
+
+            started = System.nanoTime();
+            presence.reading(reader, Duration.ofMillis(300));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("only tried, right after a wait ran out")
+                    .isLessThan(Duration.ofMillis(250));
 
             longTx.commit();
-            presence.reading(reader, Duration.ofMillis(200));
+            presence.reading(reader, Duration.ofMillis(300));
             assertThat(heldExclusively(db, readerPid)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLongTransactionOnOneTableDoesNotKeepTheReaderFromQueueingForAnother(TestDatabase db) throws Exception {
+        db.execute("CREATE TABLE public.presence_a (id int PRIMARY KEY)", "CREATE TABLE public.presence_b (id int PRIMARY KEY)");
+        long a = db.queryForLong("SELECT 'public.presence_a'::regclass::oid::bigint");
+        long b = db.queryForLong("SELECT 'public.presence_b'::regclass::oid::bigint");
+        try (Connection reader = db.connect(); Connection longTx = db.connect(); Connection shortTx = db.connect()) {
+            ReaderPresence presence = ReaderPresence.of(reader, SCHEMA, List.of(a, b));
+            int readerPid = pid(reader);
+            longTx.setAutoCommit(false);
+            assertThat(tryShared(longTx, a)).isTrue();
+            presence.reading(reader, Duration.ofMillis(100)); // a: the wait runs out; b: taken at once
+            assertThat(heldExclusively(db, readerPid)).isEqualTo(1);
+            presence.idle(reader); // releases b
+
+            shortTx.setAutoCommit(false);
+            assertThat(tryShared(shortTx, b)).isTrue();
+            CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> {
+                try {
+                    presence.reading(reader, Duration.ofSeconds(30));
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
+                    "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = "
+                            + readerPid) == 1);
+            shortTx.commit();
+            reading.get(10, TimeUnit.SECONDS);
+            assertThat(heldExclusively(db, readerPid)).as("b").isEqualTo(1);
+            longTx.rollback();
         }
     }
 
@@ -97,6 +137,13 @@ class ReaderPresenceTest {
         try (ResultSet rs = c.createStatement().executeQuery("SELECT pg_catalog.pg_backend_pid()")) {
             rs.next();
             return rs.getInt(1);
+        }
+    }
+
+    private static String show(Connection c, String setting) throws SQLException {
+        try (ResultSet rs = c.createStatement().executeQuery("SELECT pg_catalog.current_setting('" + setting + "')")) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 
