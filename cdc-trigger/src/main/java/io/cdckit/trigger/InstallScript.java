@@ -190,17 +190,17 @@ final class InstallScript {
                 + "\n  END IF;"
                 : notify;
         List<String> sql = new ArrayList<>();
-        sql.add(function("audit_changes", "Row flavour: one log row per changed row.", IMAGE_SETTINGS_DECLARE,
+        sql.add(function("audit_changes", "Row flavour: one log row per changed row.", ROW_DECLARE,
                 writingImages("""
                   INSERT INTO %s.change_log (relid, op, old_row, new_row)
                   VALUES (TG_RELID, TG_OP::pg_catalog."char", OLD::pg_catalog.text, NEW::pg_catalog.text);""".formatted(s), false)));
         sql.add(function("audit_changes_insert", "Statement flavour: the inserted rows of one statement.",
-                "DECLARE n pg_catalog.int8; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
+                STATEMENT_DECLARE, writingImages("""
                   INSERT INTO %s.change_log (relid, op, new_row)
                   SELECT TG_RELID, 'I', (t.*)::pg_catalog.text FROM new_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_update", "Statement flavour: the updated rows of one statement, the i-th "
                         + "old row paired with the i-th new row (both transition tables hold them in update order).",
-                "DECLARE n pg_catalog.int8; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
+                STATEMENT_DECLARE, writingImages("""
                   INSERT INTO %s.change_log (relid, op, old_row, new_row)
                   SELECT TG_RELID, 'U', o.r, w.r
                   FROM (SELECT pg_catalog.row_number() OVER () AS i, (t.*)::pg_catalog.text AS r FROM old_rows t) o
@@ -208,7 +208,7 @@ final class InstallScript {
                     ON o.i OPERATOR(pg_catalog.=) w.i
                   ORDER BY o.i;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_delete", "Statement flavour: the deleted rows of one statement.",
-                "DECLARE n pg_catalog.int8; " + IMAGE_SETTINGS_DECLARE.substring("DECLARE ".length()), writingImages("""
+                STATEMENT_DECLARE, writingImages("""
                   INSERT INTO %s.change_log (relid, op, old_row)
                   SELECT TG_RELID, 'D', (t.*)::pg_catalog.text FROM old_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_truncate", "Both flavours: a TRUNCATE of the table.", "", """
@@ -282,8 +282,13 @@ final class InstallScript {
         return sql;
     }
 
-    /** The variables {@link #writingImages} needs, as a trigger function's DECLARE section. */
-    private static final String IMAGE_SETTINGS_DECLARE = "DECLARE date_style pg_catalog.text; interval_style pg_catalog.text; float_digits pg_catalog.text;";
+    /** The variables {@link #writingImages} needs. */
+    private static final String IMAGE_VARIABLES = "date_style pg_catalog.text; interval_style pg_catalog.text; "
+            + "float_digits pg_catalog.text;";
+    /** The DECLARE section of the row flavour's function. */
+    private static final String ROW_DECLARE = "DECLARE " + IMAGE_VARIABLES;
+    /** The DECLARE section of the statement flavour's functions ({@code n}: rows written). */
+    private static final String STATEMENT_DECLARE = "DECLARE n pg_catalog.int8; " + IMAGE_VARIABLES;
 
     /**
      * Runs {@code insert}, which writes row images as text, with the output settings the reader

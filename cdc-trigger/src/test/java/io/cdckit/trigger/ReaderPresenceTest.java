@@ -36,16 +36,8 @@ class ReaderPresenceTest {
             assertThat(tryShared(inFlight, oid)).as("a writer takes the reading lock shared").isTrue();
             int readerPid = pid(reader);
 
-            CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> {
-                try {
-                    presence.reading(reader, Duration.ofSeconds(30));
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
-                    "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = "
-                            + readerPid) == 1);
+            CompletableFuture<Void> reading = readingInBackground(presence, reader);
+            awaitQueued(db, readerPid);
             later.setAutoCommit(false);
             assertThat(tryShared(later, oid)).as("a writer while the reader waits: no NOTIFY").isFalse();
             later.rollback();
@@ -103,21 +95,31 @@ class ReaderPresenceTest {
 
             shortTx.setAutoCommit(false);
             assertThat(tryShared(shortTx, b)).isTrue();
-            CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> {
-                try {
-                    presence.reading(reader, Duration.ofSeconds(30));
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
-                    "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = "
-                            + readerPid) == 1);
+            CompletableFuture<Void> reading = readingInBackground(presence, reader);
+            awaitQueued(db, readerPid);
             shortTx.commit();
             reading.get(10, TimeUnit.SECONDS);
             assertThat(heldExclusively(db, readerPid)).as("b").isEqualTo(1);
             longTx.rollback();
         }
+    }
+
+    /** {@link ReaderPresence#reading} on another thread, allowed to wait long. */
+    private static CompletableFuture<Void> readingInBackground(ReaderPresence presence, Connection reader) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                presence.reading(reader, Duration.ofSeconds(30));
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** Waits until the reader's backend waits for an advisory lock. */
+    private static void awaitQueued(TestDatabase db, int readerPid) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
+                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = "
+                        + readerPid) == 1);
     }
 
     /** What the trigger functions do before they notify. */
