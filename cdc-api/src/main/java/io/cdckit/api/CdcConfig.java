@@ -91,11 +91,21 @@ public final class CdcConfig {
     public static final ConfigKey<Duration> RECONNECT_MAX_DELAY = ConfigKey.duration("cdc.reconnect.max-delay",
             Duration.ofSeconds(30), Duration.ZERO, "Upper bound of the delay between reconnect attempts.");
 
+    /** Longest wait of one attempt of DDL on a captured table for the table's lock. */
+    public static final ConfigKey<Duration> DDL_LOCK_TIMEOUT = ConfigKey.duration("cdc.ddl.lock-timeout",
+            Duration.ofSeconds(2), Duration.ofMillis(1), "How long one attempt of cdckit's DDL on a captured table "
+                    + "(installing triggers, REPLICA IDENTITY FULL, the publication) waits for the table's lock. Writers "
+                    + "of the table queue behind a waiting DDL, so keep it short.");
+    /** How often such DDL is tried. */
+    public static final ConfigKey<Integer> DDL_LOCK_ATTEMPTS = ConfigKey.integer("cdc.ddl.lock-attempts", 5, 1, 1000,
+            "How many times that DDL is tried (pausing 1 s, then 2 s, 4 s, ...) before start fails naming the "
+                    + "sessions that hold the table.");
+
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD, TABLES,
             SNAPSHOT_MODE, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
-            RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY);
+            RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS);
 
     private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_.-]{1,100}");
     private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^&;]*");

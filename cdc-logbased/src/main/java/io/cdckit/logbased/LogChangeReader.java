@@ -5,6 +5,7 @@ import io.cdckit.api.CdcException;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
+import io.cdckit.api.jdbc.DdlLockWait;
 import io.cdckit.api.spi.ChangeReader;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
@@ -61,7 +62,7 @@ final class LogChangeReader implements ChangeReader {
     public void open(Position after) throws Exception {
         LogSetup.checkNamesDebeziumCanParse(config.tables());
         try (Connection c = connect()) {
-            LogSetup setup = new LogSetup(c);
+            LogSetup setup = new LogSetup(c, DdlLockWait.of(config));
             setup.checkWalLevel();
             setup.checkReplicationPrivilege();
             setup.checkTables(config.tables());

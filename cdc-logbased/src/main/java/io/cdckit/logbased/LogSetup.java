@@ -2,6 +2,7 @@ package io.cdckit.logbased;
 
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.DdlLockWait;
 import io.cdckit.api.jdbc.TableSchema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,16 +22,18 @@ import java.util.stream.Collectors;
  * Checks and prepares the database before the engine starts: {@code wal_level=logical}, the
  * REPLICATION privilege, SELECT on every captured table, the publication of exactly the captured
  * tables, and REPLICA IDENTITY FULL when configured. Each failure names the setting or GRANT that
- * fixes it.
+ * fixes it. The DDL waits for the tables' locks only as long as {@link DdlLockWait} allows.
  */
 final class LogSetup {
 
     private static final Logger LOG = LoggerFactory.getLogger(LogSetup.class);
 
     private final Connection connection;
+    private final DdlLockWait ddl;
 
-    LogSetup(Connection connection) {
+    LogSetup(Connection connection, DdlLockWait ddl) {
         this.connection = connection;
+        this.ddl = ddl;
     }
 
     /** Fails unless the server writes logical WAL. */
@@ -99,8 +102,8 @@ final class LogSetup {
                 continue;
             }
             String sql = "ALTER TABLE " + t.quoted() + " REPLICA IDENTITY FULL";
-            try (Statement st = connection.createStatement()) {
-                st.execute(sql);
+            try {
+                ddl.run(connection, "set REPLICA IDENTITY FULL on " + t, List.of(t), c -> execute(c, sql));
                 LOG.info("Set REPLICA IDENTITY FULL on {} so updates and deletes carry the complete before image", t);
             } catch (SQLException e) {
                 throw new CdcException("Could not set REPLICA IDENTITY FULL on " + t + " (" + e.getMessage().strip()
@@ -142,8 +145,10 @@ final class LogSetup {
         } else {
             return;
         }
-        try (Statement st = connection.createStatement()) {
-            st.execute(sql);
+        String ddlSql = sql;
+        try {
+            ddl.run(connection, (published == null ? "create" : "alter") + " publication " + publication, tables,
+                    c -> execute(c, ddlSql));
             LOG.info("{} publication {} for {}", published == null ? "Created" : "Updated", publication, tables);
         } catch (SQLException e) {
             throw new CdcException("Could not " + (published == null ? "create" : "alter") + " publication "
@@ -206,6 +211,12 @@ final class LogSetup {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getInt(1) : null;
             }
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
         }
     }
 

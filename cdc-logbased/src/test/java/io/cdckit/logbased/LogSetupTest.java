@@ -10,6 +10,10 @@ import io.cdckit.testkit.PostgresTest;
 import io.cdckit.testkit.TestDatabase;
 import org.junit.jupiter.api.Test;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -84,5 +88,30 @@ class LogSetupTest {
         assertThatThrownBy(() -> CdcConfig.builder().putAll(db.cdcProperties()).set("cdc.mode", "log")
                 .set("cdc.log.slot", "Bad-Slot").tables("public.t").build())
                 .isInstanceOf(CdcException.class).hasMessageContaining("cdc.log.slot");
+    }
+
+    @Test
+    void aTableHeldByALongTransactionFailsTheStartNamingTheHolderInsteadOfStallingWriters(TestDatabase db)
+            throws SQLException {
+        db.execute("CREATE TABLE held (id int PRIMARY KEY)");
+        try (Connection holder = db.connect()) {
+            holder.setAutoCommit(false);
+            int pid;
+            try (Statement st = holder.createStatement()) {
+                st.execute("INSERT INTO held VALUES (1)");
+                try (ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    pid = rs.getInt(1);
+                }
+            }
+            CdcConfig config = CdcConfig.builder().putAll(db.cdcProperties()).set("cdc.mode", "log").name("held")
+                    .tables("public.held").set("cdc.ddl.lock-timeout", "300ms").set("cdc.ddl.lock-attempts", "1")
+                    .build();
+            assertStartFails(config, "set REPLICA IDENTITY FULL on public.held", "pid " + pid,
+                    "RowExclusiveLock", "cdc.ddl.lock-timeout");
+            holder.rollback();
+        }
+        assertThat(db.queryForLong("SELECT count(*) FROM pg_class WHERE oid = 'held'::regclass AND relreplident = 'f'"))
+                .as("the table is left as it was").isZero();
     }
 }

@@ -38,6 +38,7 @@ final class InstallScript {
     List<String> installStatements() {
         List<String> sql = new ArrayList<>();
         sql.add("SET LOCAL standard_conforming_strings = on");
+        sql.add(settings.ddl().setLocalLockTimeout());
         sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
                 + "))");
         sql.add(objects());
@@ -56,6 +57,7 @@ final class InstallScript {
         String functionNames = String.join(", ", TRIGGER_FUNCTIONS.stream().map(InstallScript::literal).toList());
         List<String> sql = new ArrayList<>();
         sql.add("SET LOCAL standard_conforming_strings = on");
+        sql.add(settings.ddl().setLocalLockTimeout());
         sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
                 + "))");
         sql.add("""
@@ -103,6 +105,9 @@ final class InstallScript {
                 .append("-- Idempotent: running it again upgrades or changes nothing. Run it as a user with CREATE\n")
                 .append("-- on the database (or on an existing schema) who owns the captured tables or holds TRIGGER on\n")
                 .append("-- them. The trigger functions are SECURITY DEFINER, so writers need no grant on the log.\n")
+                .append("-- lock_timeout bounds its wait for each table (writers queue behind a waiting CREATE TRIGGER):\n")
+                .append("-- when it fails with \"canceling statement due to lock timeout\", run it again when the\n")
+                .append("-- transactions open on the table have ended (cdc.ddl.lock-timeout sets the bound).\n")
                 .append("BEGIN;\n\n");
         for (String st : installStatements()) {
             b.append(st).append(";\n\n");

@@ -60,7 +60,8 @@ public final class TriggerInstallation {
     public static void uninstall(CdcConfig config) {
         TriggerSettings settings = TriggerSettings.of(config);
         try (Connection c = connect(config)) {
-            runInTransaction(c, new InstallScript(settings).uninstallStatements());
+            settings.ddl().run(c, "remove trigger capture from schema " + settings.schema(), settings.tables(),
+                    tx -> runStatements(tx, new InstallScript(settings).uninstallStatements()));
             LOG.info("Removed trigger capture from schema {}", settings.schema());
         } catch (SQLException e) {
             throw new CdcException("Removing trigger capture from schema " + settings.schema() + " failed: "
@@ -91,7 +92,8 @@ public final class TriggerInstallation {
         checkServerVersion(c);
         checkInstallPrivileges(c, settings);
         try {
-            runInTransaction(c, new InstallScript(settings).installStatements());
+            settings.ddl().run(c, "install trigger capture in schema " + settings.schema(), settings.tables(),
+                    tx -> runStatements(tx, new InstallScript(settings).installStatements()));
         } catch (SQLException e) {
             String hint = e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
                     && p.getServerErrorMessage().getHint() != null ? " " + p.getServerErrorMessage().getHint() : "";
@@ -247,19 +249,11 @@ public final class TriggerInstallation {
         }
     }
 
-    private static void runInTransaction(Connection c, Iterable<String> statements) throws SQLException {
-        boolean auto = c.getAutoCommit();
-        c.setAutoCommit(false);
+    private static void runStatements(Connection c, Iterable<String> statements) throws SQLException {
         try (Statement st = c.createStatement()) {
             for (String sql : statements) {
                 st.execute(sql);
             }
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(auto);
         }
     }
 

@@ -2,6 +2,7 @@ package io.cdckit.trigger;
 
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.DdlLockWait;
 
 import java.time.Duration;
 import java.util.List;
@@ -16,9 +17,10 @@ import java.util.List;
  * @param notifyReader whether triggers NOTIFY the reader
  * @param consumer  the source name ({@code cdc.name}) that owns the captured tables
  * @param tables    the captured tables
+ * @param ddl       how install and uninstall wait for the captured tables' locks
  */
 record TriggerSettings(String schema, Flavour flavour, boolean install, Duration retention, boolean notifyReader,
-                       String consumer, List<TableId> tables) {
+                       String consumer, List<TableId> tables, DdlLockWait ddl) {
 
     /** Row- or statement-level capture. */
     enum Flavour {
@@ -29,7 +31,8 @@ record TriggerSettings(String schema, Flavour flavour, boolean install, Duration
         return new TriggerSettings(config.get(TriggerChangeSourceProvider.SCHEMA),
                 "row".equals(config.get(TriggerChangeSourceProvider.FLAVOUR)) ? Flavour.ROW : Flavour.STATEMENT,
                 config.get(TriggerChangeSourceProvider.INSTALL), config.get(TriggerChangeSourceProvider.RETENTION),
-                config.get(TriggerChangeSourceProvider.NOTIFY), config.name(), config.tables());
+                config.get(TriggerChangeSourceProvider.NOTIFY), config.name(), config.tables(),
+                DdlLockWait.of(config));
     }
 
     /** The schema, quoted for SQL. */
