@@ -18,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * has committed them; only then does it mark the batch's records processed, which lets Debezium
  * flush their offsets and confirm their LSN to the slot. So memory is bounded by one batch, a
  * slow handler holds the engine back, and the slot never confirms WAL whose changes were not
- * handled and saved.
+ * handled and saved. When the source closes, a waiting batch returns without marking the rest:
+ * the engine then stops cleanly, and the unhandled records are read again on restart.
  */
 final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
 
@@ -67,7 +68,7 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         lock.lockInterruptibly();
         try {
             if (closed) {
-                throw new InterruptedException("the change source is closing");
+                return; // nothing handed over, nothing marked processed: the engine is being stopped
             }
             pending.addAll(handed);
             lastHanded = seq;
@@ -80,6 +81,10 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         int next = 0;
         while (next < records.size()) {
             long committed = awaitCommitBeyond(needs[next]);
+            if (committed < 0) {
+                // closing: the rest was not handled, so it stays unconfirmed and is read again on restart
+                return;
+            }
             boolean any = false;
             while (next < records.size() && needs[next] <= committed) {
                 committer.markProcessed(records.get(next++));
@@ -91,13 +96,16 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         }
     }
 
-    /** Waits until the committed sequence reaches {@code wanted}; returns it. */
+    /**
+     * Waits until the committed sequence reaches {@code wanted}; returns it, or -1 once the
+     * source closes (returning then, rather than failing, lets the engine stop cleanly).
+     */
     private long awaitCommitBeyond(long wanted) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             while (lastCommitted < wanted) {
                 if (closed) {
-                    throw new InterruptedException("the change source is closing");
+                    return -1;
                 }
                 progressed.await();
             }
