@@ -90,7 +90,7 @@ final class TimestampChangeReader implements ChangeReader {
         for (TableId id : settings.tables()) {
             CapturedTable t = CapturedTable.load(connection, id, settings);
             if (settings.installTrigger()) {
-                TimestampTrigger.install(connection, settings.stateSchema(), t);
+                TimestampTrigger.install(connection, settings.stateSchema(), t, settings.ddl());
             }
             tables.add(t);
         }

@@ -2,6 +2,7 @@ package io.cdckit.timestamp;
 
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.DdlLockWait;
 
 import java.time.Duration;
 import java.util.List;
@@ -23,11 +24,12 @@ import java.util.List;
  * @param chunkSize      {@code cdc.timestamp.reconcile.chunk-size}
  * @param stateSchema    {@code cdc.timestamp.state-schema}
  * @param installTrigger {@code cdc.timestamp.install-trigger}
+ * @param ddl            how installing the trigger waits for a table's lock ({@code cdc.ddl.*})
  */
 record TimestampSettings(String name, String jdbcUrl, String user, String password, List<TableId> tables,
                          boolean snapshot, String column, String createdColumn, String deletedColumn,
                          Duration delay, int reconcileEvery, int chunkSize, String stateSchema,
-                         boolean installTrigger) {
+                         boolean installTrigger, DdlLockWait ddl) {
 
     static TimestampSettings from(CdcConfig c) {
         if (c.jdbcUrl() == null) {
@@ -39,7 +41,8 @@ record TimestampSettings(String name, String jdbcUrl, String user, String passwo
                 c.get(TimestampChangeSourceProvider.CREATED_COLUMN), c.get(TimestampChangeSourceProvider.DELETED_COLUMN),
                 c.get(TimestampChangeSourceProvider.DELAY), c.get(TimestampChangeSourceProvider.RECONCILE_EVERY_POLLS),
                 c.get(TimestampChangeSourceProvider.RECONCILE_CHUNK_SIZE),
-                c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER));
+                c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER),
+                DdlLockWait.of(c));
     }
 
     /** True when keys seen are kept, for the op rule and hard-delete detection. */
