@@ -28,7 +28,7 @@ import java.util.List;
 final class KeyShadow {
 
     private static final Logger LOG = LoggerFactory.getLogger(KeyShadow.class);
-    private static final String REGISTRY = "timestamp_key_tables";
+    private static final String REGISTRY = TimestampState.REGISTRY;
 
     private final String schema;
     private final String sourceName;

@@ -62,6 +62,11 @@ final class TimestampChangeReader implements ChangeReader {
     /** The first poll waits until then (System.nanoTime); null once it ran. */
     private Long firstPollAt;
 
+    /** The application name the reader of source {@code name} connects with. */
+    static String applicationName(String name) {
+        return "cdckit timestamp " + name;
+    }
+
     TimestampChangeReader(TimestampSettings settings) {
         this.settings = settings;
         this.watermark = new Watermark(settings.delay());
@@ -78,7 +83,7 @@ final class TimestampChangeReader implements ChangeReader {
         if (settings.password() != null) {
             ds.setPassword(settings.password());
         }
-        ds.setApplicationName("cdckit timestamp " + settings.name());
+        ds.setApplicationName(applicationName(settings.name()));
         connection = ds.getConnection();
         connection.setAutoCommit(true);
         Watermark.checkVisibility(connection);

@@ -1,0 +1,116 @@
+package io.cdckit.timestamp;
+
+import io.cdckit.api.CdcConfig;
+import io.cdckit.api.CdcException;
+import io.cdckit.api.TableId;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a timestamp source keeps in the captured database: its keys-seen tables in
+ * {@code cdc.timestamp.state-schema}, one per captured table, listed in the registry
+ * {@code timestamp_key_tables}. They outlive the source; {@link #drop} removes those of a source
+ * that is retired (its committed position goes with its offset store).
+ */
+public final class TimestampState {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TimestampState.class);
+    static final String REGISTRY = "timestamp_key_tables";
+
+    private TimestampState() {
+    }
+
+    /**
+     * Drops the keys-seen tables of source {@code cdc.name} in {@code cdc.timestamp.state-schema}
+     * (for every table it ever captured, whatever {@code cdc.tables} says now) and their registry
+     * rows, in one transaction. Refuses while a source of that name is connected: its next poll
+     * would start its set of keys over and miss the deletes of rows it delivered before.
+     *
+     * @return the tables of captured rows whose keys were dropped
+     */
+    public static List<TableId> drop(CdcConfig config) {
+        String schema = config.get(TimestampChangeSourceProvider.STATE_SCHEMA);
+        TableId registry = new TableId(schema, REGISTRY);
+        try (Connection c = connect(config)) {
+            c.setAutoCommit(false);
+            try {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity "
+                                + "WHERE application_name = pg_catalog.left(?, 63)")) {
+                    ps.setString(1, TimestampChangeReader.applicationName(config.name()));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        if (rs.getLong(1) > 0) {
+                            throw new CdcException("Timestamp source '" + config.name() + "' is running (it is "
+                                    + "connected to the database): stop it before dropping its keys seen.");
+                        }
+                    }
+                }
+                List<TableId> captured = new ArrayList<>();
+                List<TableId> keyTables = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT table_schema, table_name, key_table FROM " + registry.quoted()
+                                + " WHERE source_name = ? FOR UPDATE")) {
+                    ps.setString(1, config.name());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            captured.add(new TableId(rs.getString(1), rs.getString(2)));
+                            keyTables.add(new TableId(schema, rs.getString(3)));
+                        }
+                    }
+                } catch (SQLException e) {
+                    if ("42P01".equals(e.getSQLState())) { // no registry: nothing was ever kept in this schema
+                        c.rollback();
+                        return List.of();
+                    }
+                    throw e;
+                }
+                try (Statement st = c.createStatement()) {
+                    for (TableId k : keyTables) {
+                        st.execute("DROP TABLE IF EXISTS " + k.quoted());
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement(
+                        "DELETE FROM " + registry.quoted() + " WHERE source_name = ?")) {
+                    ps.setString(1, config.name());
+                    ps.executeUpdate();
+                }
+                c.commit();
+                LOG.info("Dropped the keys seen of timestamp source '{}' in schema {} for {}", config.name(), schema,
+                        captured);
+                return captured;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new CdcException("Dropping the keys seen of timestamp source '" + config.name() + "' in schema "
+                    + schema + " failed: " + e.getMessage() + ". It needs ownership of the keys-seen tables (the "
+                    + "user the source ran as).", e);
+        }
+    }
+
+    private static Connection connect(CdcConfig config) throws SQLException {
+        if (config.jdbcUrl() == null) {
+            throw new CdcException("cdc.jdbc.url is not set: set it to the captured database.");
+        }
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(config.jdbcUrl());
+        if (config.jdbcUser() != null) {
+            ds.setUser(config.jdbcUser());
+        }
+        if (config.jdbcPassword() != null) {
+            ds.setPassword(config.jdbcPassword());
+        }
+        return ds.getConnection();
+    }
+}
