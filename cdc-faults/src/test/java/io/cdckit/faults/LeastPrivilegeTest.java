@@ -136,10 +136,18 @@ class LeastPrivilegeTest {
         db.execute("CREATE PUBLICATION lp_log_pub FOR TABLE " + t.quoted(),
                 "ALTER TABLE " + t.quoted() + " REPLICA IDENTITY FULL");
         createRole("log", "REPLICATION", "GRANT SELECT ON " + t.quoted() + " TO {role}");
+        String slot = db.name() + "_lp_log";
         CdcConfig config = config(role, Strategy.LOG, "lp_log", Map.of("cdc.log.publication", "lp_log_pub",
-                "cdc.log.slot", db.name() + "_lp_log"), t);
+                "cdc.log.slot", slot, "cdc.log.heartbeat.interval", "200ms"), t);
         assertSecretHidden(config.toString());
         assertCaptures(source(config), t);
+
+        // the heartbeat runs as this role too: with the captured table idle and another one busy, the slot advances
+        db.execute("CREATE TABLE lp_log_other (id int)", "INSERT INTO lp_log_other SELECT generate_series(1, 1000)");
+        String busyUpTo = db.queryForString("SELECT pg_current_wal_lsn()::text");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> db.queryForLong(
+                "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "' AND confirmed_flush_lsn >= '"
+                        + busyUpTo + "'::pg_lsn") == 1);
     }
 
     @Test
