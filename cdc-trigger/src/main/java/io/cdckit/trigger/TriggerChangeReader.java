@@ -107,10 +107,17 @@ final class TriggerChangeReader implements ChangeReader {
         decoder = new ImageDecoder(connection);
         try (Statement st = connection.createStatement();
              ResultSet rs = st.executeQuery("SELECT pg_catalog.current_database(), "
-                     + "pg_catalog.current_setting('track_commit_timestamp')::boolean")) {
+                     + "pg_catalog.current_setting('track_commit_timestamp')::boolean, "
+                     + "pg_catalog.current_setting('max_prepared_transactions')::integer")) {
             rs.next();
             database = rs.getString(1);
             commitTimestamps = rs.getBoolean(2);
+            if (settings.notifyReader() && rs.getInt(3) > 0) {
+                LOG.warn("The server allows prepared transactions (max_prepared_transactions = {}), and the triggers "
+                        + "in schema {} send NOTIFY, after which PostgreSQL refuses PREPARE TRANSACTION: if "
+                        + "applications write {} in two-phase transactions, set cdc.trigger.notify=false.",
+                        rs.getInt(3), settings.schema(), settings.tables());
+            }
         }
         String columns = "l.id, l.ctid::text, l.xid::text, l.relid, l.op, l.old_row, l.new_row" + (commitTimestamps
                 ? ", (EXTRACT(EPOCH FROM pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(l.xid))) * 1000)::bigint"
