@@ -93,13 +93,13 @@ public final class CdcConfig {
 
     /** Longest wait of one attempt of DDL on a captured table for the table's lock. */
     public static final ConfigKey<Duration> DDL_LOCK_TIMEOUT = ConfigKey.duration("cdc.ddl.lock-timeout",
-            Duration.ofSeconds(2), Duration.ofMillis(1), "How long one attempt of cdckit's DDL on a captured table "
-                    + "(installing triggers, REPLICA IDENTITY FULL, the publication) waits for the table's lock. Writers "
-                    + "of the table queue behind a waiting DDL, so keep it short.");
+            Duration.ofSeconds(2), Duration.ofMillis(1), "How long cdckit's DDL on a captured table (installing "
+                    + "triggers, REPLICA IDENTITY FULL, the publication) waits for a table's lock before the attempt is "
+                    + "rolled back. Writers of the table queue behind a waiting DDL, so keep it short.");
     /** How often such DDL is tried. */
     public static final ConfigKey<Integer> DDL_LOCK_ATTEMPTS = ConfigKey.integer("cdc.ddl.lock-attempts", 5, 1, 1000,
-            "How many times that DDL is tried (pausing 1 s, then 2 s, 4 s, ...) before start fails naming the "
-                    + "sessions that hold the table.");
+            "How many times that DDL is tried (pausing 1 s, then 2 s, 4 s, ...; also after a deadlock) before "
+                    + "start fails naming the sessions that hold the table.");
 
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD, TABLES,
@@ -341,6 +341,11 @@ public final class CdcConfig {
             throw new IllegalArgumentException("1 to 100 letters, digits, '_', '-' or '.'");
         }
         return s;
+    }
+
+    /** {@code text} with every {@code password=...} URL parameter masked, for messages that quote a JDBC URL. */
+    public static String maskPasswords(String text) {
+        return text == null ? null : URL_PASSWORD.matcher(text).replaceAll("$1******");
     }
 
     private static String parseUrl(String s) {

@@ -210,6 +210,20 @@ class LeastPrivilegeTest {
 
     @ParameterizedTest
     @EnumSource(Strategy.class)
+    void aUrlTheDriverRefusesIsNamedWithItsPasswordMasked(Strategy strategy) {
+        TableId t = new TableId("public", "badurl_" + strategy.name().toLowerCase());
+        CdcConfig config = config(db.user(), strategy, "badurl_" + strategy.name().toLowerCase(),
+                Map.of("cdc.jdbc.url", "jdbc:postgresql://127.0.0.1:no-port/" + db.name() + "?password=" + PASSWORD), t);
+        CdcException e = catchThrowableOfType(CdcException.class, () -> source(config).start(batch -> { }));
+        assertThat(e).as("start fails").isNotNull();
+        assertThat(e.getMessage()).contains("cdc.jdbc.url", "password=******");
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(trace));
+        assertSecretHidden(trace.toString());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
     void unknownTableAndTableWithoutPrimaryKeyAreNamedWithTheFix(Strategy strategy) {
         String n = strategy.name().toLowerCase();
         TableId nokey = new TableId("public", "nokey_" + n);

@@ -38,7 +38,7 @@ final class EngineProperties {
     static Properties of(CdcConfig config, String slot, String publication) {
         Properties urlParts = Driver.parseURL(config.jdbcUrl(), null);
         if (urlParts == null) {
-            throw new CdcException("cdc.jdbc.url '" + config.jdbcUrl().replaceAll("(?i)(password=)[^&;]*", "$1******") + "' is not a PostgreSQL JDBC URL: use "
+            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(config.jdbcUrl()) + "' is not a PostgreSQL JDBC URL: use "
                     + "jdbc:postgresql://host:port/database.");
         }
         String host = urlParts.getProperty("PGHOST", "localhost").split(",")[0];

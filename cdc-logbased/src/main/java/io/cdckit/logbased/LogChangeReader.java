@@ -175,10 +175,15 @@ final class LogChangeReader implements ChangeReader {
     }
 
     private Connection connect() throws SQLException {
+        if (org.postgresql.Driver.parseURL(config.jdbcUrl(), null) == null) {
+            // the driver would refuse it with a message quoting the whole URL, password and all
+            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(config.jdbcUrl()) + "' is not a "
+                    + "PostgreSQL JDBC URL the driver accepts: use jdbc:postgresql://host:port/database.");
+        }
         try {
             return DriverManager.getConnection(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword());
         } catch (SQLException e) {
-            throw new CdcException("Cannot connect to " + config.jdbcUrl().replaceAll("(?i)(password=)[^&;]*", "$1******") + " as " + config.jdbcUser() + ": "
+            throw new CdcException("Cannot connect to " + CdcConfig.maskPasswords(config.jdbcUrl()) + " as " + config.jdbcUser() + ": "
                     + e.getMessage() + ". Check cdc.jdbc.url, cdc.jdbc.user and cdc.jdbc.password.", e);
         }
     }

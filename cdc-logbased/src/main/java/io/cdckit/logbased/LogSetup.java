@@ -147,7 +147,11 @@ final class LogSetup {
         }
         String ddlSql = sql;
         try {
-            ddl.run(connection, (published == null ? "create" : "alter") + " publication " + publication, tables,
+            List<TableId> locked = new ArrayList<>(tables);
+            if (published != null) {
+                published.stream().filter(t -> !tables.contains(t)).forEach(locked::add);
+            }
+            ddl.run(connection, (published == null ? "create" : "alter") + " publication " + publication, locked,
                     c -> execute(c, ddlSql));
             LOG.info("{} publication {} for {}", published == null ? "Created" : "Updated", publication, tables);
         } catch (SQLException e) {

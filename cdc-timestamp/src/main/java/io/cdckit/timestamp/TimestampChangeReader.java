@@ -8,7 +8,6 @@ import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.ColumnDecoder;
 import io.cdckit.api.spi.ChangeReader;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,16 +74,7 @@ final class TimestampChangeReader implements ChangeReader {
 
     @Override
     public void open(Position after) throws Exception {
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(settings.jdbcUrl());
-        if (settings.user() != null) {
-            ds.setUser(settings.user());
-        }
-        if (settings.password() != null) {
-            ds.setPassword(settings.password());
-        }
-        ds.setApplicationName(applicationName(settings.name()));
-        connection = ds.getConnection();
+        connection = settings.dataSource(applicationName(settings.name())).getConnection();
         connection.setAutoCommit(true);
         Watermark.checkVisibility(connection);
         try (PreparedStatement ps = connection.prepareStatement("SELECT current_database()");

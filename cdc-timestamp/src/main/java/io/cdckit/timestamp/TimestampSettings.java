@@ -1,8 +1,11 @@
 package io.cdckit.timestamp;
 
 import io.cdckit.api.CdcConfig;
+import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
+import org.postgresql.Driver;
+import org.postgresql.ds.PGSimpleDataSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +36,7 @@ record TimestampSettings(String name, String jdbcUrl, String user, String passwo
 
     static TimestampSettings from(CdcConfig c) {
         if (c.jdbcUrl() == null) {
-            throw new io.cdckit.api.CdcException("cdc.mode=timestamp needs cdc.jdbc.url: set it to the database "
+            throw new CdcException("cdc.mode=timestamp needs cdc.jdbc.url: set it to the database "
                     + "to capture, e.g. jdbc:postgresql://localhost:5432/shop.");
         }
         return new TimestampSettings(c.name(), c.jdbcUrl(), c.jdbcUser(), c.jdbcPassword(), c.tables(),
@@ -43,6 +46,25 @@ record TimestampSettings(String name, String jdbcUrl, String user, String passwo
                 c.get(TimestampChangeSourceProvider.RECONCILE_CHUNK_SIZE),
                 c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER),
                 DdlLockWait.of(c));
+    }
+
+    /** A data source for this source's database, connecting as {@code applicationName}. */
+    PGSimpleDataSource dataSource(String applicationName) {
+        if (Driver.parseURL(jdbcUrl, null) == null) {
+            // the driver would refuse it with a message quoting the whole URL, password and all
+            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(jdbcUrl) + "' is not a PostgreSQL "
+                    + "JDBC URL the driver accepts: use jdbc:postgresql://host:port/database.");
+        }
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(jdbcUrl);
+        if (user != null) {
+            ds.setUser(user);
+        }
+        if (password != null) {
+            ds.setPassword(password);
+        }
+        ds.setApplicationName(applicationName);
+        return ds;
     }
 
     /** True when keys seen are kept, for the op rule and hard-delete detection. */

@@ -3,7 +3,6 @@ package io.cdckit.timestamp;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +44,8 @@ public final class TimestampState {
             try {
                 try (PreparedStatement ps = c.prepareStatement(
                         "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity "
-                                + "WHERE application_name = pg_catalog.left(?, 63)")) {
+                                + "WHERE datname = pg_catalog.current_database() "
+                                + "AND application_name = pg_catalog.left(?, 63)")) {
                     ps.setString(1, TimestampChangeReader.applicationName(config.name()));
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
@@ -89,7 +89,11 @@ public final class TimestampState {
                         captured);
                 return captured;
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                try {
+                    c.rollback();
+                } catch (SQLException rollback) {
+                    e.addSuppressed(rollback);
+                }
                 throw e;
             }
         } catch (SQLException e) {
@@ -100,17 +104,6 @@ public final class TimestampState {
     }
 
     private static Connection connect(CdcConfig config) throws SQLException {
-        if (config.jdbcUrl() == null) {
-            throw new CdcException("cdc.jdbc.url is not set: set it to the captured database.");
-        }
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(config.jdbcUrl());
-        if (config.jdbcUser() != null) {
-            ds.setUser(config.jdbcUser());
-        }
-        if (config.jdbcPassword() != null) {
-            ds.setPassword(config.jdbcPassword());
-        }
-        return ds.getConnection();
+        return TimestampSettings.from(config).dataSource("cdckit timestamp state").getConnection();
     }
 }

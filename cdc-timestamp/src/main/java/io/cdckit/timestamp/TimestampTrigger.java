@@ -77,14 +77,18 @@ final class TimestampTrigger {
         }
     }
 
-    /** Whether {@code t} has the trigger already, calling {@code function} for its timestamp column. */
+    /**
+     * Whether {@code t} has the trigger already as installed: calling {@code function} for its
+     * timestamp column on every insert and update (not only of some columns), enabled for
+     * ordinary sessions.
+     */
     private static boolean present(Connection c, TableId function, CapturedTable t) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
                 SELECT EXISTS (
                   SELECT FROM pg_catalog.pg_trigger tg
                   WHERE tg.tgrelid = ?::pg_catalog.regclass AND tg.tgname = ? AND NOT tg.tgisinternal
                     AND tg.tgfoid = pg_catalog.to_regprocedure(?) AND tg.tgtype = ? AND tg.tgqual IS NULL
-                    AND tg.tgenabled <> 'D' AND tg.tgnargs = 1
+                    AND tg.tgenabled IN ('O', 'A') AND tg.tgattr = ''::pg_catalog.int2vector AND tg.tgnargs = 1
                     AND tg.tgargs = pg_catalog.convert_to(?, pg_catalog.getdatabaseencoding()) || '\\x00'::pg_catalog.bytea)""")) {
             ps.setString(1, t.id().quoted());
             ps.setString(2, TRIGGER);

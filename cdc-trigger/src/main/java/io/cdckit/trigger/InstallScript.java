@@ -38,9 +38,11 @@ final class InstallScript {
     List<String> installStatements() {
         List<String> sql = new ArrayList<>();
         sql.add("SET LOCAL standard_conforming_strings = on");
-        sql.add(settings.ddl().setLocalLockTimeout());
+        // another install into this schema is waited for as long as it takes (its own waits are bounded)
+        sql.add("SET LOCAL lock_timeout = 0");
         sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
                 + "))");
+        sql.add(settings.ddl().setLocalLockTimeout());
         sql.add(objects());
         sql.addAll(functions());
         for (TableId t : settings.tables()) {
@@ -57,9 +59,11 @@ final class InstallScript {
         String functionNames = String.join(", ", TRIGGER_FUNCTIONS.stream().map(InstallScript::literal).toList());
         List<String> sql = new ArrayList<>();
         sql.add("SET LOCAL standard_conforming_strings = on");
-        sql.add(settings.ddl().setLocalLockTimeout());
+        // another install into this schema is waited for as long as it takes (its own waits are bounded)
+        sql.add("SET LOCAL lock_timeout = 0");
         sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
                 + "))");
+        sql.add(settings.ddl().setLocalLockTimeout());
         sql.add("""
                 DO $cdckit$
                 DECLARE

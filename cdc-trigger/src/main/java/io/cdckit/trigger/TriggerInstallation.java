@@ -16,6 +16,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -60,7 +62,7 @@ public final class TriggerInstallation {
     public static void uninstall(CdcConfig config) {
         TriggerSettings settings = TriggerSettings.of(config);
         try (Connection c = connect(config)) {
-            settings.ddl().run(c, "remove trigger capture from schema " + settings.schema(), settings.tables(),
+            settings.ddl().run(c, "remove trigger capture from schema " + settings.schema(), captured(c, settings),
                     tx -> runStatements(tx, new InstallScript(settings).uninstallStatements()));
             LOG.info("Removed trigger capture from schema {}", settings.schema());
         } catch (SQLException e) {
@@ -102,6 +104,34 @@ public final class TriggerInstallation {
         }
         LOG.info("Trigger capture (version {}, {} flavour) installed in schema {} for {}", InstallScript.VERSION,
                 settings.flavour().name().toLowerCase(), settings.schema(), settings.tables());
+    }
+
+    /** The tables captured through the schema (whichever source registered them), and the configured ones. */
+    private static List<TableId> captured(Connection c, TriggerSettings settings) throws SQLException {
+        List<TableId> tables = new ArrayList<>(settings.tables());
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT n.nspname, r.relname
+                FROM pg_catalog.pg_class r JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+                WHERE pg_catalog.to_regclass(?) IS NOT NULL
+                  AND r.oid IN (SELECT tg.tgrelid FROM pg_catalog.pg_trigger tg
+                                JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+                                WHERE p.pronamespace = ?::pg_catalog.regnamespace)""")) {
+            ps.setString(1, settings.quotedSchema() + ".installation");
+            ps.setString(2, settings.quotedSchema());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    TableId t = new TableId(rs.getString(1), rs.getString(2));
+                    if (!tables.contains(t)) {
+                        tables.add(t);
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            if (!"3F000".equals(e.getSQLState())) { // no such schema: nothing is captured through it
+                throw e;
+            }
+        }
+        return tables;
     }
 
     /** Checks what a source with {@code cdc.trigger.install=false} relies on, naming the fix. */
@@ -266,6 +296,11 @@ public final class TriggerInstallation {
         if (config.jdbcUrl() == null) {
             throw new CdcException("cdc.jdbc.url is not set: set it to the database to capture, e.g. "
                     + "jdbc:postgresql://localhost:5432/shop.");
+        }
+        if (org.postgresql.Driver.parseURL(config.jdbcUrl(), null) == null) {
+            // the driver would refuse it with a message quoting the whole URL, password and all
+            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(config.jdbcUrl()) + "' is not a "
+                    + "PostgreSQL JDBC URL the driver accepts: use jdbc:postgresql://host:port/database.");
         }
         Properties p = new Properties();
         p.putAll(extra);

@@ -107,7 +107,8 @@ class InstallLockWaitTest {
                     .hasMessageContaining("pid " + holderPid)
                     .hasMessageContaining("idle in transaction")
                     .hasMessageContaining("RowExclusiveLock")
-                    .hasMessageContaining("2 attempt(s) of 400 ms")
+                    .hasMessageContaining("2 attempt(s)")
+                    .hasMessageContaining("given up after 400 ms")
                     .hasMessageContaining("cdc.ddl.lock-timeout");
             assertThat(captureTriggers()).as("a failed install leaves nothing half done").isZero();
             assertThat(db.queryForLong("SELECT count(*) FROM pg_namespace WHERE nspname = '" + schema + "'")).isZero();

@@ -22,15 +22,19 @@ import java.util.List;
  * <p>Such a statement waits for every transaction open on its table, and while it waits, every
  * later writer of the table queues behind it: one long transaction would stop all writes. So each
  * attempt runs in a transaction of its own whose {@code lock_timeout} is
- * {@code cdc.ddl.lock-timeout}; when it runs out, the attempt is rolled back (nothing is half
- * done), the queued writers go on, and after a pause (1 s, doubling) the attempt is made again, up
- * to {@code cdc.ddl.lock-attempts} times. When every attempt timed out, the error names the
+ * {@code cdc.ddl.lock-timeout}: each wait for a lock is given up after that long (an attempt that
+ * locks several tables may hold the first ones while it waits for the next). Then the attempt is
+ * rolled back (nothing is half done), the queued writers go on, and after a pause (1 s, doubling)
+ * the attempt is made again, up to {@code cdc.ddl.lock-attempts} times; the same after a deadlock
+ * the server broke. When every attempt timed out, the error names the
  * sessions that hold locks on the tables.
  */
 public final class DdlLockWait {
 
     /** SQLSTATE {@code lock_not_available}: a lock wait ran into {@code lock_timeout}. */
     public static final String LOCK_NOT_AVAILABLE = "55P03";
+    /** SQLSTATE {@code deadlock_detected}: the server broke a lock cycle by cancelling this transaction. */
+    public static final String DEADLOCK = "40P01";
 
     private static final Logger LOG = LoggerFactory.getLogger(DdlLockWait.class);
     private static final Duration FIRST_PAUSE = Duration.ofSeconds(1);
@@ -61,60 +65,86 @@ public final class DdlLockWait {
 
     /** The statement that bounds lock waits for the rest of a transaction, for scripts a DBA runs. */
     public String setLocalLockTimeout() {
-        return "SET LOCAL lock_timeout = '" + Math.max(1, timeout.toMillis()) + "ms'";
+        return "SET LOCAL lock_timeout = '" + millis() + "ms'";
     }
 
     /**
-     * Runs {@code attempt} in a transaction with a bounded lock wait, again after a pause when a
-     * lock wait ran out, and commits it.
+     * Runs {@code attempt} in a transaction in which every lock wait is bounded, again after a
+     * pause when a lock wait ran out (or the server broke a deadlock), and commits it.
      *
-     * @param what   what the DDL does, for messages (e.g. "install trigger capture")
-     * @param tables the tables whose locks it waits for, to name their holders
+     * @param what    what the DDL does, for messages (e.g. "install trigger capture")
+     * @param tables  the tables whose locks it waits for, to name their holders
+     * @param attempt the DDL; it must neither commit nor change auto-commit
      * @throws CdcException when every attempt ran out of time waiting for a lock
      * @throws SQLException any other failure, after rolling back
      */
     public void run(Connection c, String what, List<TableId> tables, Attempt attempt) throws SQLException {
         boolean auto = c.getAutoCommit();
+        boolean done = false;
         try {
             for (int n = 1; ; n++) {
                 c.setAutoCommit(false);
                 try {
                     try (PreparedStatement ps = c.prepareStatement(
                             "SELECT pg_catalog.set_config('lock_timeout', ?, true)")) {
-                        ps.setString(1, Math.max(1, timeout.toMillis()) + "ms");
+                        ps.setString(1, millis() + "ms");
                         ps.execute();
                     }
                     attempt.run(c);
                     c.commit();
+                    done = true;
                     return;
                 } catch (SQLException e) {
                     rollback(c, e);
-                    if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                    if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState()) && !DEADLOCK.equals(e.getSQLState())) {
                         throw e;
                     }
                     c.setAutoCommit(true);
-                    String holders = holders(c, tables);
+                    String holders = holdersOrWhyNot(c, tables);
                     if (n >= attempts) {
                         throw new CdcException("Could not " + what + ": " + describe(tables) + " stayed locked by "
-                                + "other transactions in " + attempts + " attempt(s) of " + millis() + " ms each ("
-                                + holders + "). Writers were not held up for longer than that. End those "
-                                + "transactions or retry at a quieter time; cdc.ddl.lock-timeout and "
-                                + "cdc.ddl.lock-attempts set how long each attempt waits (writers of the table "
-                                + "queue behind it) and how often it is tried.", e);
+                                + "other transactions in " + attempts + " attempt(s) (" + holders + "). Each wait "
+                                + "for a table's lock was given up after " + millis() + " ms, so writers queued behind "
+                                + "it no longer than that. End those transactions or retry at a quieter time; "
+                                + "cdc.ddl.lock-timeout and cdc.ddl.lock-attempts set how long each lock is waited "
+                                + "for (writers of the table queue behind the wait) and how often it is tried.", e);
                     }
                     Duration pause = firstPause.multipliedBy(1L << Math.min(n - 1, 10));
-                    LOG.warn("Could not {} within {} ms (attempt {} of {}; {}); writers went on, trying again in {} ms",
-                            what, millis(), n, attempts, holders, pause.toMillis());
+                    LOG.warn("Could not {} (attempt {} of {}, {}; {}); writers went on, trying again in {} ms",
+                            what, n, attempts, DEADLOCK.equals(e.getSQLState()) ? "a deadlock was broken"
+                                    : "a lock was not free within " + millis() + " ms", holders, pause.toMillis());
                     sleep(pause, what);
+                } catch (RuntimeException e) {
+                    try {
+                        c.rollback();
+                    } catch (SQLException rollback) {
+                        e.addSuppressed(rollback);
+                    }
+                    throw e;
                 }
             }
         } finally {
-            c.setAutoCommit(auto);
+            try {
+                c.setAutoCommit(auto);
+            } catch (SQLException e) {
+                if (done) {
+                    throw e;
+                }
+                // a failure is on its way out already; a broken connection must not hide it
+            }
         }
     }
 
     private long millis() {
-        return Math.max(1, timeout.toMillis());
+        return Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
+    }
+
+    private static String holdersOrWhyNot(Connection c, List<TableId> tables) {
+        try {
+            return holders(c, tables);
+        } catch (SQLException e) {
+            return "their holders could not be listed: " + e.getMessage();
+        }
     }
 
     private static void rollback(Connection c, SQLException cause) throws SQLException {
