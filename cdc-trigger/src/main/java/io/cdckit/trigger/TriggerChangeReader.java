@@ -158,20 +158,35 @@ final class TriggerChangeReader implements ChangeReader {
     }
 
     /** One running instance per source name and log: a second one would deliver and delete the same entries. */
-    private void lockSourceName() throws SQLException {
+    /**
+     * Takes the session lock that lets one instance of a source name read a schema. Another holder
+     * is waited for up to {@link #SOURCE_RELEASE_WAIT}: the session of an instance that was just
+     * stopped, or that lost its connection before this reconnect, may take a moment to end.
+     */
+    private void lockSourceName() throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + SOURCE_RELEASE_WAIT.toNanos();
         try (PreparedStatement ps = connection.prepareStatement(
                 "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext(?))")) {
             ps.setString(1, "cdckit:source:" + settings.schema() + ":" + config.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
+            while (true) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
                     throw new CdcException("Source '" + config.name() + "' is already running against schema "
                             + settings.schema() + " (in this or another process): stop it first, or give this "
                             + "source another cdc.name for other tables.");
                 }
+                Thread.sleep(100);
             }
         }
     }
+
+    /** How long a source name held by another session may take to be released before open fails. */
+    static final Duration SOURCE_RELEASE_WAIT = Duration.ofSeconds(5);
 
     @Override
     public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {

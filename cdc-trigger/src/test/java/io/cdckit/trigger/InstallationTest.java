@@ -152,6 +152,21 @@ class InstallationTest {
     }
 
     @Test
+    void anInstanceStartingWhileTheLastOneStopsWaitsForItsSession() throws Exception {
+        TableId t = table("handover");
+        ChangeSource first = sources.start(sources.config("handover", "row", t), OffsetStores.memory(),
+                new CapturedEvents());
+        java.util.concurrent.CompletableFuture<ChangeSource> second = java.util.concurrent.CompletableFuture
+                .supplyAsync(() -> sources.start(sources.config("handover", "row", t), OffsetStores.memory(),
+                        new CapturedEvents()));
+        Thread.sleep(500);
+        assertThat(second).as("waits while the first runs").isNotDone();
+        first.close();
+        ChangeSource running = second.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(running.status().state()).isEqualTo(io.cdckit.api.SourceStatus.State.RUNNING);
+    }
+
+    @Test
     void aRunTimeUserNeedsOnlySelectAndDeleteOnTheLogAndSelectOnTheTable() throws SQLException {
         TableId t = table("privileges");
         Map<String, String> props = Map.of("cdc.trigger.install", "false", "cdc.trigger.schema", "cdc_priv");
