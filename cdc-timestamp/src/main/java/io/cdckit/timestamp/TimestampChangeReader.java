@@ -7,6 +7,7 @@ import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.ColumnDecoder;
+import io.cdckit.api.jdbc.SourceLock;
 import io.cdckit.api.spi.ChangeReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +76,9 @@ final class TimestampChangeReader implements ChangeReader {
     @Override
     public void open(Position after) throws Exception {
         connection = settings.dataSource(applicationName(settings.name())).getConnection();
+        SourceLock.acquire(connection, TimestampState.lockName(settings.stateSchema(), settings.name()),
+                "Timestamp source '" + settings.name() + "' is already running against this database (in this or "
+                        + "another process): stop it first, or give this source another cdc.name.");
         connection.setAutoCommit(true);
         Watermark.checkVisibility(connection);
         try (PreparedStatement ps = connection.prepareStatement("SELECT current_database()");

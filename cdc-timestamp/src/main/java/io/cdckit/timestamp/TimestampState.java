@@ -3,6 +3,7 @@ package io.cdckit.timestamp;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.SourceLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +29,17 @@ public final class TimestampState {
     private TimestampState() {
     }
 
+    /** The name of the lock a running timestamp source {@code name} holds (see {@link SourceLock}). */
+    static String lockName(String stateSchema, String name) {
+        return "cdckit:timestamp:" + stateSchema + ":" + name;
+    }
+
     /**
      * Drops the keys-seen tables of source {@code cdc.name} in {@code cdc.timestamp.state-schema}
      * (for every table it ever captured, whatever {@code cdc.tables} says now) and their registry
-     * rows, in one transaction. Refuses while a source of that name is connected: its next poll
-     * would start its set of keys over and miss the deletes of rows it delivered before.
+     * rows, in one transaction. Refuses while a source of that name runs (and keeps one from
+     * starting meanwhile): its next poll would start its set of keys over and miss the deletes of
+     * rows it delivered before.
      *
      * @return the tables of captured rows whose keys were dropped
      */
@@ -42,18 +49,9 @@ public final class TimestampState {
         try (Connection c = connect(config)) {
             c.setAutoCommit(false);
             try {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity "
-                                + "WHERE datname = pg_catalog.current_database() "
-                                + "AND application_name = pg_catalog.left(?, 63)")) {
-                    ps.setString(1, TimestampChangeReader.applicationName(config.name()));
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        if (rs.getLong(1) > 0) {
-                            throw new CdcException("Timestamp source '" + config.name() + "' is running (it is "
-                                    + "connected to the database): stop it before dropping its keys seen.");
-                        }
-                    }
+                if (!SourceLock.freeForTransaction(c, lockName(schema, config.name()))) {
+                    throw new CdcException("Timestamp source '" + config.name() + "' is running (it holds its "
+                            + "lock in this database): stop it before dropping its keys seen.");
                 }
                 List<TableId> captured = new ArrayList<>();
                 List<TableId> keyTables = new ArrayList<>();

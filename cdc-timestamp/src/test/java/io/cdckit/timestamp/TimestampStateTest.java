@@ -96,4 +96,15 @@ class TimestampStateTest {
                 Map.of("cdc.snapshot.mode", "initial", "cdc.timestamp.state-schema", "no_state_here"), t);
         assertThat(TimestampState.drop(elsewhere)).isEmpty();
     }
+
+    @Test
+    void oneInstanceOfASourceNameRunsAtATime() {
+        TableId t = table("state_twice");
+        CdcConfig config = sources.config("twice", Map.of("cdc.snapshot.mode", "initial"), t);
+        CapturedEvents captured = new CapturedEvents();
+        sources.start(config, OffsetStores.memory(), captured);
+        captured.awaitAtLeast(2, WAIT);
+        assertThatThrownBy(() -> sources.start(config, OffsetStores.memory(), new CapturedEvents()))
+                .isInstanceOf(CdcException.class).hasMessageContaining("'twice' is already running");
+    }
 }

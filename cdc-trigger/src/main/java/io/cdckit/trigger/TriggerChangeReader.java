@@ -8,6 +8,7 @@ import io.cdckit.api.Op;
 import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.SourceLock;
 import io.cdckit.api.spi.ChangeReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,35 +159,12 @@ final class TriggerChangeReader implements ChangeReader {
     }
 
     /** One running instance per source name and log: a second one would deliver and delete the same entries. */
-    /**
-     * Takes the session lock that lets one instance of a source name read a schema. Another holder
-     * is waited for up to {@link #SOURCE_RELEASE_WAIT}: the session of an instance that was just
-     * stopped, or that lost its connection before this reconnect, may take a moment to end.
-     */
-    private void lockSourceName() throws SQLException, InterruptedException {
-        long deadline = System.nanoTime() + SOURCE_RELEASE_WAIT.toNanos();
-        try (PreparedStatement ps = connection.prepareStatement(
-                "SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext(?))")) {
-            ps.setString(1, "cdckit:source:" + settings.schema() + ":" + config.name());
-            while (true) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getBoolean(1)) {
-                        return;
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new CdcException("Source '" + config.name() + "' is already running against schema "
-                            + settings.schema() + " (in this or another process): stop it first, or give this "
-                            + "source another cdc.name for other tables.");
-                }
-                Thread.sleep(100);
-            }
-        }
+    /** One instance of a source name reads a schema at a time. */
+    private void lockSourceName() throws SQLException {
+        SourceLock.acquire(connection, "cdckit:source:" + settings.schema() + ":" + config.name(), "Source '"
+                + config.name() + "' is already running against schema " + settings.schema() + " (in this or another "
+                + "process): stop it first, or give this source another cdc.name for other tables.");
     }
-
-    /** How long a source name held by another session may take to be released before open fails. */
-    static final Duration SOURCE_RELEASE_WAIT = Duration.ofSeconds(5);
 
     @Override
     public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {
