@@ -93,9 +93,9 @@ public final class CdcConfig {
 
     /** Longest wait of one attempt of DDL on a captured table for the table's lock. */
     public static final ConfigKey<Duration> DDL_LOCK_TIMEOUT = ConfigKey.duration("cdc.ddl.lock-timeout",
-            Duration.ofSeconds(2), Duration.ofMillis(1), "How long cdckit's DDL on a captured table (installing "
-                    + "triggers, REPLICA IDENTITY FULL, the publication) waits for a table's lock before the attempt is "
-                    + "rolled back. Writers of the table queue behind a waiting DDL, so keep it short.");
+            Duration.ofSeconds(2), Duration.ofMillis(1), "How long cdckit's DDL on a captured table that writers "
+                    + "queue behind (installing triggers, REPLICA IDENTITY FULL) waits for a table's lock before the "
+                    + "attempt is rolled back, so keep it short.");
     /** How often such DDL is tried. */
     public static final ConfigKey<Integer> DDL_LOCK_ATTEMPTS = ConfigKey.integer("cdc.ddl.lock-attempts", 5, 1, 1000,
             "How many times that DDL is tried (pausing 1 s, then 2 s, 4 s, ...; also after a deadlock) before "

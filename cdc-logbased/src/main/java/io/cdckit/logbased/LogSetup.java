@@ -22,7 +22,8 @@ import java.util.stream.Collectors;
  * Checks and prepares the database before the engine starts: {@code wal_level=logical}, the
  * REPLICATION privilege, SELECT on every captured table, the publication of exactly the captured
  * tables, and REPLICA IDENTITY FULL when configured. Each failure names the setting or GRANT that
- * fixes it. The DDL waits for the tables' locks only as long as {@link DdlLockWait} allows.
+ * fixes it. {@code REPLICA IDENTITY FULL}, which locks out writers while it waits, waits for the
+ * tables' locks only as long as {@link DdlLockWait} allows.
  */
 final class LogSetup {
 
@@ -145,14 +146,9 @@ final class LogSetup {
         } else {
             return;
         }
-        String ddlSql = sql;
+        // no bounded lock wait here: publishing takes SHARE UPDATE EXCLUSIVE, which writers do not wait for
         try {
-            List<TableId> locked = new ArrayList<>(tables);
-            if (published != null) {
-                published.stream().filter(t -> !tables.contains(t)).forEach(locked::add);
-            }
-            ddl.run(connection, (published == null ? "create" : "alter") + " publication " + publication, locked,
-                    c -> execute(c, ddlSql));
+            execute(connection, sql);
             LOG.info("{} publication {} for {}", published == null ? "Created" : "Updated", publication, tables);
         } catch (SQLException e) {
             throw new CdcException("Could not " + (published == null ? "create" : "alter") + " publication "

@@ -16,8 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs DDL on captured tables (installing triggers, setting {@code REPLICA IDENTITY}, publishing)
- * without stalling the tables' writers for long.
+ * Runs DDL on captured tables that writers queue behind (installing triggers, setting
+ * {@code REPLICA IDENTITY}) without stalling the tables' writers for long.
  *
  * <p>Such a statement waits for every transaction open on its table, and while it waits, every
  * later writer of the table queues behind it: one long transaction would stop all writes. So each
