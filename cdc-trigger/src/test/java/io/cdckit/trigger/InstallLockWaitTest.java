@@ -150,4 +150,32 @@ class InstallLockWaitTest {
         TriggerInstallation.uninstall(config);
         assertThat(captureTriggers()).isZero();
     }
+
+    @Test
+    void anInstallCancelledToBreakADeadlockWithAWriterTriesAgain() throws Exception {
+        TableId second = new TableId("public", table.table() + "_b");
+        db.execute("CREATE TABLE " + second.quoted() + " (id int PRIMARY KEY, v text)");
+        // the install locks the tables in this order, lock-timeout above deadlock_timeout (1 s)
+        CdcConfig config = sources.config("lockwait", "statement", Map.of("cdc.trigger.schema", schema,
+                "cdc.ddl.lock-timeout", "10s", "cdc.ddl.lock-attempts", "3"), table, second);
+        try (Connection writer = db.connect()) {
+            writer.setAutoCommit(false);
+            try (Statement st = writer.createStatement()) {
+                st.execute("INSERT INTO " + second.quoted() + " VALUES (1, 'holds the second table')");
+            }
+            CompletableFuture<Void> install = CompletableFuture.runAsync(() -> TriggerInstallation.install(config));
+            // the install holds the first table and waits for the second
+            await().atMost(Duration.ofSeconds(10)).until(() -> db.queryForLong(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = '" + second.quoted() + "'::regclass") > 0);
+            // the writer now wants the first table: a lock cycle, which the server breaks by cancelling the install
+            try (Statement st = writer.createStatement()) {
+                st.execute("INSERT INTO " + table.quoted() + " VALUES (1, 'closes the cycle')");
+            }
+            writer.commit();
+            install.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(db.queryForLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = '" + second.quoted()
+                + "'::regclass AND NOT tgisinternal")).isPositive();
+        assertThat(captureTriggers()).isPositive();
+    }
 }
