@@ -6,6 +6,7 @@ import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.jdbc.DdlLockWait;
+import io.cdckit.api.jdbc.DriverUrlCheck;
 import io.cdckit.api.spi.ChangeReader;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
@@ -175,11 +176,7 @@ final class LogChangeReader implements ChangeReader {
     }
 
     private Connection connect() throws SQLException {
-        if (org.postgresql.Driver.parseURL(config.jdbcUrl(), null) == null) {
-            // the driver would refuse it with a message quoting the whole URL, password and all
-            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(config.jdbcUrl()) + "' is not a "
-                    + "PostgreSQL JDBC URL the driver accepts: use jdbc:postgresql://host:port/database.");
-        }
+        DriverUrlCheck.requireAccepted(config.jdbcUrl());
         try {
             return DriverManager.getConnection(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword());
         } catch (SQLException e) {

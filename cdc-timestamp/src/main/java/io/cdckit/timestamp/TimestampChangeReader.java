@@ -62,11 +62,6 @@ final class TimestampChangeReader implements ChangeReader {
     /** The first poll waits until then (System.nanoTime); null once it ran. */
     private Long firstPollAt;
 
-    /** The application name the reader of source {@code name} connects with. */
-    static String applicationName(String name) {
-        return "cdckit timestamp " + name;
-    }
-
     TimestampChangeReader(TimestampSettings settings) {
         this.settings = settings;
         this.watermark = new Watermark(settings.delay());
@@ -75,7 +70,7 @@ final class TimestampChangeReader implements ChangeReader {
 
     @Override
     public void open(Position after) throws Exception {
-        connection = settings.dataSource(applicationName(settings.name())).getConnection();
+        connection = settings.dataSource("cdckit timestamp " + settings.name()).getConnection();
         SourceLock.acquire(connection, TimestampState.lockName(settings.stateSchema(), settings.name()),
                 "Timestamp source '" + settings.name() + "' is already running against this database (in this or "
                         + "another process): stop it first, or give this source another cdc.name.");

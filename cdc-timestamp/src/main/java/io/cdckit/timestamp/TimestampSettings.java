@@ -4,7 +4,7 @@ import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
-import org.postgresql.Driver;
+import io.cdckit.api.jdbc.DriverUrlCheck;
 import org.postgresql.ds.PGSimpleDataSource;
 
 import java.time.Duration;
@@ -50,11 +50,7 @@ record TimestampSettings(String name, String jdbcUrl, String user, String passwo
 
     /** A data source for this source's database, connecting as {@code applicationName}. */
     PGSimpleDataSource dataSource(String applicationName) {
-        if (Driver.parseURL(jdbcUrl, null) == null) {
-            // the driver would refuse it with a message quoting the whole URL, password and all
-            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(jdbcUrl) + "' is not a PostgreSQL "
-                    + "JDBC URL the driver accepts: use jdbc:postgresql://host:port/database.");
-        }
+        DriverUrlCheck.requireAccepted(jdbcUrl);
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setURL(jdbcUrl);
         if (user != null) {

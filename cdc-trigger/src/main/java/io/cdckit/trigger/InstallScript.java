@@ -34,15 +34,24 @@ final class InstallScript {
         this.s = settings.quotedSchema();
     }
 
-    /** The statements of the install, in order, to run in one transaction. */
-    List<String> installStatements() {
+    /**
+     * What install and uninstall start with: string syntax, one install into this schema at a time
+     * (another one is waited for as long as it takes, its own waits are bounded), then the bound on
+     * waits for the captured tables' locks.
+     */
+    private List<String> preamble() {
         List<String> sql = new ArrayList<>();
         sql.add("SET LOCAL standard_conforming_strings = on");
-        // another install into this schema is waited for as long as it takes (its own waits are bounded)
         sql.add("SET LOCAL lock_timeout = 0");
         sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
                 + "))");
         sql.add(settings.ddl().setLocalLockTimeout());
+        return sql;
+    }
+
+    /** The statements of the install, in order, to run in one transaction. */
+    List<String> installStatements() {
+        List<String> sql = preamble();
         sql.add(objects());
         sql.addAll(functions());
         for (TableId t : settings.tables()) {
@@ -57,13 +66,7 @@ final class InstallScript {
     List<String> uninstallStatements() {
         String schemaLit = literal(settings.schema());
         String functionNames = String.join(", ", TRIGGER_FUNCTIONS.stream().map(InstallScript::literal).toList());
-        List<String> sql = new ArrayList<>();
-        sql.add("SET LOCAL standard_conforming_strings = on");
-        // another install into this schema is waited for as long as it takes (its own waits are bounded)
-        sql.add("SET LOCAL lock_timeout = 0");
-        sql.add("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(" + literal("cdckit:" + settings.schema())
-                + "))");
-        sql.add(settings.ddl().setLocalLockTimeout());
+        List<String> sql = preamble();
         sql.add("""
                 DO $cdckit$
                 DECLARE

@@ -3,6 +3,7 @@ package io.cdckit.trigger;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.DriverUrlCheck;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -297,11 +298,7 @@ public final class TriggerInstallation {
             throw new CdcException("cdc.jdbc.url is not set: set it to the database to capture, e.g. "
                     + "jdbc:postgresql://localhost:5432/shop.");
         }
-        if (org.postgresql.Driver.parseURL(config.jdbcUrl(), null) == null) {
-            // the driver would refuse it with a message quoting the whole URL, password and all
-            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(config.jdbcUrl()) + "' is not a "
-                    + "PostgreSQL JDBC URL the driver accepts: use jdbc:postgresql://host:port/database.");
-        }
+        DriverUrlCheck.requireAccepted(config.jdbcUrl());
         Properties p = new Properties();
         p.putAll(extra);
         if (config.jdbcUser() != null) {
