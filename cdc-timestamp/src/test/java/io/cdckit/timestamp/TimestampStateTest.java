@@ -107,4 +107,25 @@ class TimestampStateTest {
         assertThatThrownBy(() -> sources.start(config, OffsetStores.memory(), new CapturedEvents()))
                 .isInstanceOf(CdcException.class).hasMessageContaining("'twice' is already running");
     }
+
+    @Test
+    void twoNamesWhose32BitHashesCollideRunSideBySide() {
+        // two source names whose lock names share a 32-bit hashtext (among 300 000 names about ten
+        // pairs do): keyed by that hash, the second would be refused as "already running"
+        String pair = db.queryForString("""
+                WITH n AS (SELECT 's' || g AS name, pg_catalog.hashtext('cdckit:timestamp:cdckit:s' || g) AS h
+                           FROM pg_catalog.generate_series(1, 300000) g)
+                SELECT a.name || ' ' || b.name FROM n a JOIN n b ON a.h = b.h AND a.name < b.name
+                ORDER BY a.name, b.name LIMIT 1""");
+        String[] names = pair.split(" ");
+        assertThat(TimestampState.lockName("cdckit", names[0])).isEqualTo("cdckit:timestamp:cdckit:" + names[0]);
+
+        TableId t = table("state_hash");
+        CapturedEvents first = new CapturedEvents();
+        CapturedEvents second = new CapturedEvents();
+        sources.start(sources.config(names[0], Map.of("cdc.snapshot.mode", "initial"), t), OffsetStores.memory(), first);
+        sources.start(sources.config(names[1], Map.of("cdc.snapshot.mode", "initial"), t), OffsetStores.memory(), second);
+        first.awaitAtLeast(2, WAIT);
+        second.awaitAtLeast(2, WAIT);
+    }
 }

@@ -13,6 +13,9 @@ import java.time.Duration;
  * on its connection when it opens, held until that connection closes. Another holder is waited
  * for up to {@link #RELEASE_WAIT}, because the session of an instance that was just stopped, or
  * that lost its connection before a reconnect, may take a moment to end.
+ *
+ * <p>The lock's key is a 64-bit hash of the name ({@code hashtextextended}), so two different
+ * source names practically never share a lock.
  */
 public final class SourceLock {
 
@@ -30,7 +33,7 @@ public final class SourceLock {
      */
     public static void acquire(Connection c, String name, String conflict) throws SQLException {
         long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext(?))")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended(?, 0))")) {
             ps.setString(1, name);
             while (true) {
                 try (ResultSet rs = ps.executeQuery()) {
@@ -58,7 +61,7 @@ public final class SourceLock {
      */
     public static boolean freeForTransaction(Connection c, String name) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext(?))")) {
+                "SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended(?, 0))")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
