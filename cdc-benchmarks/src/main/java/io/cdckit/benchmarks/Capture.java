@@ -26,6 +26,7 @@ abstract class Capture implements AutoCloseable {
             };
             case DEBEZIUM_RAW -> RawDebezium.start(orders, sink);
             case TRIGGER_CLASSIC -> ClassicTrigger.install(orders);
+            case TRIGGER_NOOP, TRIGGER_FLOOR -> BareTriggers.install(strategy, orders);
             case TRIGGER_ROW_UNREAD, TRIGGER_STATEMENT_UNREAD -> UnreadTriggers.install(strategy, orders);
             default -> new Cdckit(strategy, orders, sink);
         };

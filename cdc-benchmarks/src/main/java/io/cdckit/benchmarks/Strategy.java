@@ -14,7 +14,9 @@ import java.util.Map;
  * (and send no NOTIFY), but nothing is read, so writers keep the cores to themselves; that is what
  * the triggers alone cost. {@code trigger-classic} is the tutorial's trigger (a plpgsql
  * {@code audit_changes()} writing {@code to_jsonb(OLD)}/{@code to_jsonb(NEW)} into an indexed log),
- * installed without a reader, as the reference those are measured against.
+ * installed without a reader, as the reference those are measured against. {@code trigger-noop} and
+ * {@code trigger-floor} are lower bounds, also without a reader: triggers that fire and do nothing,
+ * and bare triggers that only write the row images into a log (see {@link BareTriggers}).
  */
 enum Strategy {
     NONE("none"),
@@ -26,6 +28,8 @@ enum Strategy {
     TRIGGER_ROW_UNREAD("trigger-row-unread"),
     TRIGGER_STATEMENT_UNREAD("trigger-statement-unread"),
     TRIGGER_CLASSIC("trigger-classic"),
+    TRIGGER_NOOP("trigger-noop"),
+    TRIGGER_FLOOR("trigger-floor"),
     TIMESTAMP("timestamp"),
     DEBEZIUM_RAW("debezium-raw");
 
@@ -48,7 +52,7 @@ enum Strategy {
         throw new IllegalArgumentException("Unknown strategy '" + paramName
                 + "': use none, log, trigger-row, trigger-statement, "
                 + "trigger-row-nonotify, trigger-statement-nonotify, trigger-row-unread, trigger-statement-unread, "
-                + "trigger-classic, timestamp or debezium-raw");
+                + "trigger-classic, trigger-noop, trigger-floor, timestamp or debezium-raw");
     }
 
     /** Whether events carry the commit time ({@code source.tsMs}), so latency is measured from it. */

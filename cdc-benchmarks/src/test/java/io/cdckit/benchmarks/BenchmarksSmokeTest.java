@@ -42,14 +42,18 @@ class BenchmarksSmokeTest {
         results.forEach(r -> assertThat(r.getPrimaryResult().getScore()).as(label(r)).isPositive());
     }
 
-    /** The triggers-alone measurements: the classic trigger, and a flavour whose reader is held (closing releases it). */
+    /**
+     * The triggers-alone measurements: the classic trigger, a flavour whose reader is held (closing
+     * releases it) and the two bare-trigger bounds, on every statement.
+     */
     @Test
     void writeOverheadOfTriggersAlone() throws Exception {
-        Collection<RunResult> results = new Runner(tiny(WriteOverheadBenchmark.class.getName() + "\\.insert")
-                .param("strategy", "trigger-classic", "trigger-statement-unread")
+        Collection<RunResult> results = new Runner(tiny(WriteOverheadBenchmark.class.getName() + "\\.")
+                .param("strategy", "trigger-classic", "trigger-statement-unread", "trigger-noop", "trigger-floor")
                 .param("rows", "3000")
+                .param("deleteRows", "30000")
                 .build()).run();
-        assertThat(results).hasSize(4);
+        assertThat(results).hasSize(20);
         results.forEach(r -> assertThat(r.getPrimaryResult().getScore()).as(label(r)).isPositive());
     }
 
