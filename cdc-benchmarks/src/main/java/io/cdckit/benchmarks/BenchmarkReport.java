@@ -45,10 +45,22 @@ public final class BenchmarkReport {
             "deleteSingle");
     private static final List<String> WRITE_STRATEGIES = List.of("none", "log", "trigger-row", "trigger-statement",
             "timestamp");
-    private static final List<String> TRIGGERS_ALONE = List.of("none", "trigger-classic", "trigger-row-unread",
-            "trigger-statement-unread", "trigger-floor", "trigger-noop");
+    private static final String TRIGGERS_ALONE = "TriggerWriterBenchmark";
+    /** The counter prefixes of {@code TriggerWriterBenchmark}'s variants and their column names. */
+    private static final Map<String, String> ALONE_VARIANTS = aloneVariants();
     private static final List<String> CAPTURE_STRATEGIES = List.of("log", "debezium-raw", "trigger-row",
             "trigger-statement", "timestamp");
+
+    private static Map<String, String> aloneVariants() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("none", "none");
+        m.put("noop", "trigger-noop");
+        m.put("floor", "trigger-floor");
+        m.put("statement", "trigger-statement");
+        m.put("row", "trigger-row");
+        m.put("classic", "trigger-classic");
+        return m;
+    }
 
     /** One benchmark result of the JSON. */
     record Row(String benchmark, String method, Map<String, String> params, double score, String unit,
@@ -200,26 +212,12 @@ public final class BenchmarkReport {
                 .append("strategy is installed and capturing, and in brackets the ratio to `none`. Batched: 1 000 rows ")
                 .append("per transaction from one client (JDBC batch; inserts rewritten to multi-row statements). ")
                 .append("Single: one row per autocommit transaction from two clients. The timestamp strategy's cost ")
-                .append("includes the `(updated_at, id)` index it asks for.\n\n");
+                .append("includes the `(updated_at, id)` index it asks for. The strategies run one after the other.\n\n");
         writerRows(md, WRITE_STRATEGIES);
-        md.append("**What the triggers alone cost.** The trigger strategy's targets were set against the classic ")
-                .append("trigger measured with pgbench, which has no reader. Measured the same way here: ")
-                .append("`trigger-classic` is the tutorial's `audit_changes()` (`to_jsonb(OLD)`/`to_jsonb(NEW)` into a ")
-                .append("log with a `bigserial` key and an index), the `-unread` columns are cdckit's flavours installed ")
-                .append("with the table's reading lock held as a busy reader holds it, and no reader: the triggers do ")
-                .append("all their work (and send no NOTIFY) but nothing is read, so the writers keep both cores. ")
-                .append("Two lower bounds, also unread, with the statement flavour's transition-table triggers: ")
-                .append("`trigger-noop` fires them and does nothing; `trigger-floor` writes the row images as text with ")
-                .append("one `INSERT ... SELECT`, like the statement flavour, into a log with no identity, no index, no ")
-                .append("transaction time, no advisory locks or NOTIFY and no output-settings check. No trigger that ")
-                .append("logs the change in the writer's transaction does less.\n\n");
-        writerRows(md, TRIGGERS_ALONE);
         for (Map.Entry<String, Double> t : new java.util.TreeMap<>(TRIGGER_WRITER_TARGETS).entrySet()) {
-            writerTarget(t.getKey(), t.getValue(), "capturing", "trigger-row", "trigger-statement", false);
+            writerTarget(t.getKey(), t.getValue());
         }
-        for (Map.Entry<String, Double> t : new java.util.TreeMap<>(TRIGGER_WRITER_TARGETS).entrySet()) {
-            writerTarget(t.getKey(), t.getValue(), "triggers alone", "trigger-row-unread", "trigger-statement-unread", true);
-        }
+        triggersAloneTable(md);
     }
 
     private void writerRows(StringBuilder md, List<String> strategies) {
@@ -241,21 +239,86 @@ public final class BenchmarkReport {
         md.append('\n');
     }
 
-    /** A writer target line; {@code withFloor} adds the bare-trigger floor, measured like the triggers alone. */
-    private void writerTarget(String op, double goal, String how, String rowStrategy, String statementStrategy,
-                              boolean withFloor) {
+    /** A capturing writer target: the better of the two flavours while their reader runs. */
+    private void writerTarget(String op, double goal) {
         double none = find(WRITE, op, "none").map(Row::score).orElse(Double.NaN);
-        double row = find(WRITE, op, rowStrategy).map(Row::score).orElse(Double.NaN) / none;
-        double stmt = find(WRITE, op, statementStrategy).map(Row::score).orElse(Double.NaN) / none;
-        double classic = find(WRITE, op, "trigger-classic").map(Row::score).orElse(Double.NaN) / none;
-        double floor = withFloor ? find(WRITE, op, "trigger-floor").map(Row::score).orElse(Double.NaN) / none : Double.NaN;
+        double row = find(WRITE, op, "trigger-row").map(Row::score).orElse(Double.NaN) / none;
+        double stmt = find(WRITE, op, "trigger-statement").map(Row::score).orElse(Double.NaN) / none;
         double best = Double.isNaN(row) ? stmt : Double.isNaN(stmt) ? row : Math.max(row, stmt);
-        String bestName = best == row ? "row" : "statement";
-        target("trigger writer (" + how + "), " + op + ": best flavour ≥ " + goal + "× `none`",
-                ratio(best) + " (" + bestName + "; row " + ratio(row) + ", statement " + ratio(stmt)
-                        + "; classic trigger " + ratio(classic)
-                        + (Double.isNaN(floor) ? "" : "; bare-trigger floor " + ratio(floor)) + ")",
+        target("trigger writer (capturing), " + op + ": best flavour ≥ " + goal + "× `none`",
+                ratio(best) + " (" + (best == row ? "row" : "statement") + "; row " + ratio(row) + ", statement "
+                        + ratio(stmt) + ")",
                 best >= goal);
+    }
+
+    /** The interleaved measurement of the triggers without a reader ({@code TriggerWriterBenchmark}). */
+    private void triggersAloneTable(StringBuilder md) {
+        Optional<Row> any = find(TRIGGERS_ALONE, r -> true);
+        if (any.isEmpty()) {
+            return;
+        }
+        md.append("**What the triggers alone cost (interleaved).** The trigger strategy's targets were set against ")
+                .append("the classic trigger measured with pgbench, which has no reader. `TriggerWriterBenchmark` ")
+                .append("measures that way, and interleaved: every variant has its own database on the same server, ")
+                .append("and they take turns, ").append(any.get().params().get("sliceMillis")).append(" ms each, for ")
+                .append(any.get().params().get("rounds")).append(" rounds after a warm-up round, so a machine whose ")
+                .append("speed drifts during the run affects them alike. `trigger-statement` and `trigger-row` are ")
+                .append("cdckit's flavours installed with the table's reading lock held as a busy reader holds it, and ")
+                .append("no reader: the triggers do all their work (and send no NOTIFY), nothing is read. ")
+                .append("`trigger-classic` is the tutorial's `audit_changes()` (`to_jsonb(OLD)`/`to_jsonb(NEW)` into a ")
+                .append("log with a `bigserial` key and an index). Two lower bounds, with the statement flavour's ")
+                .append("transition-table triggers: `trigger-noop` fires them and does nothing; `trigger-floor` writes ")
+                .append("the row images as text with one `INSERT ... SELECT`, like the statement flavour, into a log ")
+                .append("with no identity, no index, no transaction time, no advisory locks or NOTIFY and no ")
+                .append("output-settings check: no trigger that logs the change in the writer's transaction does ")
+                .append("less.\n\n");
+        md.append("Rows/s and, in brackets, the ratio to `none`:\n\n");
+        aloneRows(md, "RowsPerSecond", v -> num(v), false);
+        md.append("Server CPU per row: what the writers' sessions used, in µs, and in brackets the ratio to `none` ")
+                .append("(from `/proc`, the server being on this host). It does not depend on how fast the machine ")
+                .append("wakes a waiting process, which dominates single-row round trips on some machines.\n\n");
+        aloneRows(md, "ServerMicrosPerRow", v -> Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%.1f", v), true);
+        for (Map.Entry<String, Double> t : new java.util.TreeMap<>(TRIGGER_WRITER_TARGETS).entrySet()) {
+            String op = t.getKey();
+            double none = alone(op, "none", "RowsPerSecond");
+            double row = alone(op, "row", "RowsPerSecond") / none;
+            double stmt = alone(op, "statement", "RowsPerSecond") / none;
+            double best = Double.isNaN(row) ? stmt : Double.isNaN(stmt) ? row : Math.max(row, stmt);
+            target("trigger writer (triggers alone), " + op + ": best flavour ≥ " + t.getValue() + "× `none`",
+                    ratio(best) + " (" + (best == row ? "row" : "statement") + "; row " + ratio(row) + ", statement "
+                            + ratio(stmt) + "; classic trigger " + ratio(alone(op, "classic", "RowsPerSecond") / none)
+                            + "; bare-trigger floor " + ratio(alone(op, "floor", "RowsPerSecond") / none) + ")",
+                    best >= t.getValue());
+        }
+    }
+
+    private void aloneRows(StringBuilder md, String counter, java.util.function.DoubleFunction<String> format,
+                           boolean costRatio) {
+        md.append("| statement |");
+        ALONE_VARIANTS.values().forEach(s -> md.append(' ').append(s).append(" |"));
+        md.append("\n|---|");
+        ALONE_VARIANTS.values().forEach(s -> md.append("---:|"));
+        md.append('\n');
+        for (String op : List.of("insertBatch", "updateBatch", "insertSingle")) {
+            if (find(TRIGGERS_ALONE, r -> op.equals(r.params().get("statement"))).isEmpty()) {
+                continue;
+            }
+            double none = alone(op, "none", counter);
+            md.append("| ").append(op).append(" |");
+            for (String v : ALONE_VARIANTS.keySet()) {
+                double value = alone(op, v, counter);
+                md.append(' ').append(format.apply(value))
+                        .append(v.equals("none") ? "" : " (" + ratio(value / none) + ")").append(" |");
+            }
+            md.append('\n');
+        }
+        md.append('\n');
+    }
+
+    /** A counter of the triggers-alone run of {@code op} for a variant (its counter prefix), NaN when missing. */
+    private double alone(String op, String variant, String counter) {
+        return find(TRIGGERS_ALONE, r -> op.equals(r.params().get("statement")))
+                .map(r -> r.counter(variant + counter)).orElse(Double.NaN);
     }
 
     private void throughputTable(StringBuilder md) {
