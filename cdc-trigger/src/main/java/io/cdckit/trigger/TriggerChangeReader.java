@@ -159,7 +159,6 @@ final class TriggerChangeReader implements ChangeReader {
     }
 
     /** One running instance per source name and log: a second one would deliver and delete the same entries. */
-    /** One instance of a source name reads a schema at a time. */
     private void lockSourceName() throws SQLException {
         SourceLock.acquire(connection, "cdckit:source:" + settings.schema() + ":" + config.name(), "Source '"
                 + config.name() + "' is already running against schema " + settings.schema() + " (in this or another "
