@@ -246,7 +246,7 @@ public final class BenchmarkReport {
         double stmt = find(WRITE, op, "trigger-statement").map(Row::score).orElse(Double.NaN) / none;
         double best = Double.isNaN(row) ? stmt : Double.isNaN(stmt) ? row : Math.max(row, stmt);
         target("trigger writer (capturing), " + op + ": best flavour ≥ " + goal + "× `none`",
-                ratio(best) + " (" + (best == row ? "row" : "statement") + "; row " + ratio(row) + ", statement "
+                ratio(best, goal) + " (" + (best == row ? "row" : "statement") + "; row " + ratio(row) + ", statement "
                         + ratio(stmt) + ")",
                 best >= goal);
     }
@@ -273,27 +273,28 @@ public final class BenchmarkReport {
                 .append("output-settings check: no trigger that logs the change in the writer's transaction does ")
                 .append("less.\n\n");
         md.append("Rows/s and, in brackets, the ratio to `none`:\n\n");
-        aloneRows(md, "RowsPerSecond", v -> num(v), false);
+        aloneRows(md, "RowsPerSecond", BenchmarkReport::num);
         md.append("Server CPU per row: what the writers' sessions used, in µs, and in brackets the ratio to `none` ")
                 .append("(from `/proc`, the server being on this host). It does not depend on how fast the machine ")
                 .append("wakes a waiting process, which dominates single-row round trips on some machines.\n\n");
-        aloneRows(md, "ServerMicrosPerRow", v -> Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%.1f", v), true);
+        aloneRows(md, "ServerMicrosPerRow", v -> Double.isNaN(v) ? "—" : String.format(Locale.ROOT, "%.1f", v));
         for (Map.Entry<String, Double> t : new java.util.TreeMap<>(TRIGGER_WRITER_TARGETS).entrySet()) {
             String op = t.getKey();
             double none = alone(op, "none", "RowsPerSecond");
             double row = alone(op, "row", "RowsPerSecond") / none;
             double stmt = alone(op, "statement", "RowsPerSecond") / none;
             double best = Double.isNaN(row) ? stmt : Double.isNaN(stmt) ? row : Math.max(row, stmt);
+            double classic = alone(op, "classic", "RowsPerSecond") / none;
+            double floor = alone(op, "floor", "RowsPerSecond") / none;
             target("trigger writer (triggers alone), " + op + ": best flavour ≥ " + t.getValue() + "× `none`",
-                    ratio(best) + " (" + (best == row ? "row" : "statement") + "; row " + ratio(row) + ", statement "
-                            + ratio(stmt) + "; classic trigger " + ratio(alone(op, "classic", "RowsPerSecond") / none)
-                            + "; bare-trigger floor " + ratio(alone(op, "floor", "RowsPerSecond") / none) + ")",
+                    ratio(best, t.getValue()) + " (" + (best == row ? "row" : "statement") + "; row " + ratio(row)
+                            + ", statement " + ratio(stmt) + "; classic trigger " + ratio(classic)
+                            + "; bare-trigger floor " + ratio(floor) + ")",
                     best >= t.getValue());
         }
     }
 
-    private void aloneRows(StringBuilder md, String counter, java.util.function.DoubleFunction<String> format,
-                           boolean costRatio) {
+    private void aloneRows(StringBuilder md, String counter, java.util.function.DoubleFunction<String> format) {
         md.append("| statement |");
         ALONE_VARIANTS.values().forEach(s -> md.append(' ').append(s).append(" |"));
         md.append("\n|---|");
@@ -441,6 +442,11 @@ public final class BenchmarkReport {
 
     static String ms(double v) {
         return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, v < 10 ? "%.1f" : "%.0f", v);
+    }
+
+    /** A ratio next to its goal: with three decimals where two would round it onto the goal. */
+    static String ratio(double v, double goal) {
+        return Math.abs(v - goal) < 0.005 && v != goal ? String.format(Locale.ROOT, "%.3f×", v) : ratio(v);
     }
 
     static String ratio(double v) {
