@@ -29,10 +29,6 @@ final class BackendCpu {
         return new BackendCpu(List.copyOf(pids), local);
     }
 
-    boolean available() {
-        return available;
-    }
-
     /** CPU time used by the backends so far, in microseconds; NaN when not available. */
     double micros() {
         if (!available) {

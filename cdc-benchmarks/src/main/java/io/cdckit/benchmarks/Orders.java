@@ -83,6 +83,35 @@ final class Orders implements AutoCloseable {
         }
     }
 
+    /** Inserts rows {@code first..first+n-1} in one transaction, as one JDBC batch of {@code insert}. */
+    static void insertBatch(Connection c, PreparedStatement insert, long first, int n) throws SQLException {
+        c.setAutoCommit(false);
+        for (int i = 0; i < n; i++) {
+            bindInsert(insert, first + i);
+            insert.addBatch();
+        }
+        insert.executeBatch();
+        c.commit();
+        c.setAutoCommit(true);
+    }
+
+    /**
+     * Updates {@code n} consecutive rows of the first {@code tableRows} in one transaction, one
+     * statement each in one JDBC batch of {@code update}; batch number {@code batch} picks the rows.
+     */
+    static void updateBatch(Connection c, PreparedStatement update, long batch, int tableRows, int n)
+            throws SQLException {
+        long first = 1 + (batch * n) % (tableRows - n);
+        c.setAutoCommit(false);
+        for (int i = 0; i < n; i++) {
+            bindUpdate(update, first + i, batch);
+            update.addBatch();
+        }
+        update.executeBatch();
+        c.commit();
+        c.setAutoCommit(true);
+    }
+
     static void bindInsert(PreparedStatement ps, long id) throws SQLException {
         ps.setLong(1, id);
         ps.setInt(2, (int) (id % 1000));

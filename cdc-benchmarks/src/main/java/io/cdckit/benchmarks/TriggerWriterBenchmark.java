@@ -194,8 +194,8 @@ public class TriggerWriterBenchmark {
         long start = System.nanoTime();
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(millis);
         long done = switch (statement) {
-            case "insertBatch" -> t.insertBatches(0, deadline);
-            case "updateBatch" -> t.updateBatches(0, deadline, rows);
+            case "insertBatch" -> t.insertBatches(deadline);
+            case "updateBatch" -> t.updateBatches(deadline, rows);
             default -> insertSingle(t, deadline);
         };
         long elapsed = System.nanoTime() - start;
@@ -283,47 +283,20 @@ public class TriggerWriterBenchmark {
             }
         }
 
-        long insertBatches(int session, long deadline) throws SQLException {
-            Connection c = sessions.get(session);
-            PreparedStatement insert = inserts.get(session);
+        long insertBatches(long deadline) throws SQLException {
             long done = 0;
-            c.setAutoCommit(false);
-            try {
-                while (System.nanoTime() < deadline) {
-                    long first = nextInsertId.getAndAdd(BATCH);
-                    for (int i = 0; i < BATCH; i++) {
-                        Orders.bindInsert(insert, first + i);
-                        insert.addBatch();
-                    }
-                    insert.executeBatch();
-                    c.commit();
-                    done += BATCH;
-                }
-            } finally {
-                c.setAutoCommit(true);
+            while (System.nanoTime() < deadline) {
+                Orders.insertBatch(sessions.get(0), inserts.get(0), nextInsertId.getAndAdd(BATCH), BATCH);
+                done += BATCH;
             }
             return done;
         }
 
-        long updateBatches(int session, long deadline, int tableRows) throws SQLException {
-            Connection c = sessions.get(session);
-            PreparedStatement update = updates.get(session);
+        long updateBatches(long deadline, int tableRows) throws SQLException {
             long done = 0;
-            c.setAutoCommit(false);
-            try {
-                while (System.nanoTime() < deadline) {
-                    long batch = nextUpdateBatch++;
-                    long first = 1 + (batch * BATCH) % (tableRows - BATCH);
-                    for (int i = 0; i < BATCH; i++) {
-                        Orders.bindUpdate(update, first + i, batch);
-                        update.addBatch();
-                    }
-                    update.executeBatch();
-                    c.commit();
-                    done += BATCH;
-                }
-            } finally {
-                c.setAutoCommit(true);
+            while (System.nanoTime() < deadline) {
+                Orders.updateBatch(sessions.get(0), updates.get(0), nextUpdateBatch++, tableRows, BATCH);
+                done += BATCH;
             }
             return done;
         }

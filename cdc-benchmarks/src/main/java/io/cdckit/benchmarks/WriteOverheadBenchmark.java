@@ -126,15 +126,7 @@ public class WriteOverheadBenchmark {
     @OperationsPerInvocation(BATCH)
     @Threads(1)
     public void insertBatch(Writer w) throws SQLException {
-        long first = nextInsertId.getAndAdd(BATCH);
-        w.connection.setAutoCommit(false);
-        for (int i = 0; i < BATCH; i++) {
-            Orders.bindInsert(w.insert, first + i);
-            w.insert.addBatch();
-        }
-        w.insert.executeBatch();
-        w.connection.commit();
-        w.connection.setAutoCommit(true);
+        Orders.insertBatch(w.connection, w.insert, nextInsertId.getAndAdd(BATCH), BATCH);
     }
 
     /** UPDATE of 1 000 rows (one statement each) in one transaction. */
@@ -142,16 +134,7 @@ public class WriteOverheadBenchmark {
     @OperationsPerInvocation(BATCH)
     @Threads(1)
     public void updateBatch(Writer w) throws SQLException {
-        long batch = nextUpdateBatch.getAndIncrement();
-        long first = 1 + (batch * BATCH) % (rows - BATCH);
-        w.connection.setAutoCommit(false);
-        for (int i = 0; i < BATCH; i++) {
-            Orders.bindUpdate(w.update, first + i, batch);
-            w.update.addBatch();
-        }
-        w.update.executeBatch();
-        w.connection.commit();
-        w.connection.setAutoCommit(true);
+        Orders.updateBatch(w.connection, w.update, nextUpdateBatch.getAndIncrement(), rows, BATCH);
     }
 
     /** INSERT of one row, autocommit, from two clients. */
