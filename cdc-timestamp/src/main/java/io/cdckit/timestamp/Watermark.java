@@ -36,7 +36,12 @@ final class Watermark {
     /**
      * In-flight start per backend of this database, but for this one and for backends that never
      * write user rows. Backends with tracking disabled count from their connection start; idle
-     * backends (no transaction) do not count.
+     * backends (no transaction) and backends still starting up (no state yet, and no client
+     * transaction before their first statement) do not count.
+     *
+     * <p>A backend this session may not see shows only its pid, database and user: every other
+     * column, {@code backend_type} included, is null. Such a row is counted as invisible, never
+     * left out, since its transaction could be the oldest.
      */
     private static final String PROBE = """
             SELECT statement_timestamp() AS probe,
@@ -44,12 +49,12 @@ final class Watermark {
                             WHEN a.state = 'disabled' THEN a.backend_start
                             ELSE least(a.xact_start, CASE WHEN a.state = 'active' THEN a.query_start END) END)
                        AS oldest,
-                   count(*) FILTER (WHERE a.state IS NULL AND a.backend_type = 'client backend') AS invisible,
+                   count(*) FILTER (WHERE a.backend_type IS NULL) AS invisible,
                    count(*) FILTER (WHERE a.state = 'disabled') AS untracked
             FROM pg_catalog.pg_stat_activity a
             WHERE a.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
               AND a.pid <> pg_backend_pid()
-              AND a.backend_type NOT IN ('autovacuum worker', 'walsender')""";
+              AND (a.backend_type IS NULL OR a.backend_type NOT IN ('autovacuum worker', 'walsender'))""";
 
     private final Duration delay;
     private Instant bound;
