@@ -1,5 +1,6 @@
 package io.cdckit.api;
 
+import io.cdckit.api.jdbc.Masking;
 import io.cdckit.api.spi.ChangeSourceProvider;
 
 import java.time.Duration;
@@ -40,6 +41,27 @@ public final class CdcConfig {
     /** Database password; never shown. */
     public static final ConfigKey<String> JDBC_PASSWORD = ConfigKey.password("cdc.jdbc.password",
             "Password of cdc.jdbc.user. Never logged or shown by toString().");
+    /** pgjdbc driver properties for every connection, Debezium's included. */
+    public static final ConfigKey<String> JDBC_PROPERTIES = ConfigKey.prefix("cdc.jdbc.properties.",
+            "PostgreSQL JDBC driver properties passed to every connection the source opens, Debezium's included, "
+                    + "e.g. cdc.jdbc.properties.sslmode=verify-full and cdc.jdbc.properties.sslrootcert=/etc/ssl/db-root.crt.");
+    /** How long opening a connection may take. */
+    public static final ConfigKey<Duration> JDBC_CONNECT_TIMEOUT = ConfigKey.duration("cdc.jdbc.connect-timeout",
+            Duration.ofSeconds(10), Duration.ofSeconds(1), "How long opening a connection (TCP connect and login) "
+                    + "may take before it fails; whole seconds, passed to the driver's connectTimeout and loginTimeout.");
+    /** Largest number of pooled connections. */
+    public static final ConfigKey<Integer> POOL_MAX_SIZE = ConfigKey.integer("cdc.pool.max-size", 2, 1, 100,
+            "Largest number of connections in the pool the source owns for short work (offset store, checks, installs, "
+                    + "key reconciliation); connections that hold session state are opened apart from it. Not used "
+                    + "when the application gives its own DataSource.");
+    /** How long borrowing a pooled connection may wait. */
+    public static final ConfigKey<Duration> POOL_CONNECTION_TIMEOUT = ConfigKey.duration("cdc.pool.connection-timeout",
+            Duration.ofSeconds(10), Duration.ofMillis(250),
+            "How long borrowing a connection from the source's pool may wait before it fails.");
+    /** How long a pooled connection lives. */
+    public static final ConfigKey<Duration> POOL_MAX_LIFETIME = ConfigKey.duration("cdc.pool.max-lifetime",
+            Duration.ofMinutes(30), Duration.ofSeconds(30), "How long a pooled connection lives before the pool "
+                    + "replaces it (rotated credentials are then used for the new one).");
     /** The tables to capture. */
     public static final ConfigKey<List<TableId>> TABLES = ConfigKey.tables("cdc.tables",
             "Tables to capture, comma-separated schema.table; double-quote parts with upper case, dots or spaces.");
@@ -102,13 +124,13 @@ public final class CdcConfig {
                     + "start fails naming the sessions that hold the table.");
 
     /** The keys every strategy shares, in documentation order. */
-    public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD, TABLES,
+    public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD,
+            JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
             SNAPSHOT_MODE, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
             RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS);
 
     private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_.-]{1,100}");
-    private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^&;]*");
 
     private final Map<String, String> raw;
     private final Map<String, Object> parsed;
@@ -236,7 +258,7 @@ public final class CdcConfig {
         if ((k != null && k.secret()) || key.toLowerCase(java.util.Locale.ROOT).contains("password")) {
             return "******";
         }
-        return URL_PASSWORD.matcher(value).replaceAll("$1******");
+        return Masking.maskUrl(value);
     }
 
     static List<ConfigKey<?>> loadKeys() {
@@ -343,9 +365,9 @@ public final class CdcConfig {
         return s;
     }
 
-    /** {@code text} with every {@code password=...} URL parameter masked, for messages that quote a JDBC URL. */
+    /** {@code text} with every password a JDBC URL can carry masked, for messages that quote a URL. */
     public static String maskPasswords(String text) {
-        return text == null ? null : URL_PASSWORD.matcher(text).replaceAll("$1******");
+        return Masking.maskUrl(text);
     }
 
     private static String parseUrl(String s) {

@@ -1,8 +1,10 @@
 package io.cdckit.api;
 
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
 import io.cdckit.api.spi.ChangeSourceProvider;
 
+import javax.sql.DataSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -35,7 +37,18 @@ public final class ChangeSources {
         return builder(config).build();
     }
 
-    /** A builder to pass an own {@link OffsetStore} or {@link DeadLetterHandler}. */
+    /**
+     * Creates a source that borrows its short-lived connections from the application's
+     * {@code dataSource} (e.g. a HikariCP pool); see {@link Builder#dataSource}.
+     */
+    public static ChangeSource create(CdcConfig config, DataSource dataSource) {
+        return builder(config).dataSource(dataSource).build();
+    }
+
+    /**
+     * A builder to pass an own {@link OffsetStore}, {@link DeadLetterHandler}, {@link DataSource}
+     * or {@link CredentialsProvider}.
+     */
     public static Builder builder(CdcConfig config) {
         return new Builder(config);
     }
@@ -79,6 +92,8 @@ public final class ChangeSources {
         private final CdcConfig config;
         private OffsetStore offsetStore;
         private DeadLetterHandler deadLetterHandler;
+        private DataSource dataSource;
+        private CredentialsProvider credentials;
 
         private Builder(CdcConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -96,15 +111,40 @@ public final class ChangeSources {
             return this;
         }
 
+        /**
+         * Borrows the connections for short work (offset store, checks, installs, key
+         * reconciliation) from the application's pool instead of a pool of the source's own. The
+         * connections that keep session state (replication, LISTEN, advisory locks, snapshot
+         * transactions) are opened apart, from {@code cdc.jdbc.url} or, when that is not set, with
+         * the URL, user, password and properties of a HikariCP {@code dataSource}. The
+         * application closes its DataSource; the source never does.
+         */
+        public Builder dataSource(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+            return this;
+        }
+
+        /** Asks {@code credentials} for the password each time a connection is opened, instead of {@code cdc.jdbc.password}. */
+        public Builder credentials(CredentialsProvider credentials) {
+            this.credentials = Objects.requireNonNull(credentials, "credentials");
+            return this;
+        }
+
         /** Creates the source; nothing connects until {@link ChangeSource#start}. */
         public ChangeSource build() {
             ChangeSourceProvider provider = provider(config.mode());
-            // validate the strategy's config now, not at start
-            ChangeReader first = provider.createReader(config);
-            OffsetStore store = offsetStore != null ? offsetStore : OffsetStores.fromConfig(config);
-            DeadLetterHandler dlq = deadLetterHandler != null ? deadLetterHandler : new LoggingDeadLetterHandler();
-            return new DeliveringChangeSource(config, first, () -> provider.createReader(config), store,
-                    offsetStore == null, dlq);
+            SourceConnections connections = SourceConnections.create(config, dataSource, credentials);
+            try {
+                // validate the strategy's config now, not at start
+                ChangeReader first = provider.createReader(config, connections);
+                OffsetStore store = offsetStore != null ? offsetStore : OffsetStores.fromConfig(config, connections);
+                DeadLetterHandler dlq = deadLetterHandler != null ? deadLetterHandler : new LoggingDeadLetterHandler();
+                return new DeliveringChangeSource(config, first, () -> provider.createReader(config, connections),
+                        store, offsetStore == null, dlq, connections);
+            } catch (RuntimeException e) {
+                connections.close();
+                throw e;
+            }
         }
     }
 }

@@ -22,10 +22,6 @@ import java.util.stream.Collectors;
  */
 public final class ConfigKey<T> {
 
-    private static final java.util.regex.Pattern URL_PASSWORD = java.util.regex.Pattern.compile("(?i)(password=)[^&;]*");
-    private static final java.util.regex.Pattern URL_USER_INFO =
-            java.util.regex.Pattern.compile("(//[^/?#@:]*:)([^/?#@]*)@");
-
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?", Pattern.CASE_INSENSITIVE);
 
     private final String name;
@@ -208,13 +204,9 @@ public final class ConfigKey<T> {
         }
     }
 
-    /** {@code value} with URL passwords ({@code password=...}, {@code //user:secret@}) masked. */
+    /** {@code value} with URL passwords masked ({@link io.cdckit.api.jdbc.Masking#maskUrl}). */
     static String maskUrlSecrets(String value) {
-        if (value == null) {
-            return null;
-        }
-        String s = URL_PASSWORD.matcher(value).replaceAll("$1******");
-        return URL_USER_INFO.matcher(s).replaceAll("$1******@");
+        return io.cdckit.api.jdbc.Masking.maskUrl(value);
     }
 
     @Override
@@ -227,7 +219,8 @@ public final class ConfigKey<T> {
         if (ms % 1000 != 0 || ms == 0) {
             return ms + "ms";
         }
-        return (ms / 1000) + "s";
+        long s = ms / 1000;
+        return s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 && s >= 600 ? s / 60 + "m" : s + "s";
     }
 
     private static Duration parseDuration(String s, String allowed) {

@@ -1,6 +1,7 @@
 package io.cdckit.api;
 
 import io.cdckit.api.SourceStatus.State;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,7 @@ final class DeliveringChangeSource implements ChangeSource {
     private ChangeReader reader;
     private final OffsetStore store;
     private final boolean ownsStore;
+    private final SourceConnections connections;
     private final DeadLetterHandler deadLetters;
     private final String name;
     private final int maxBatch;
@@ -64,8 +66,10 @@ final class DeliveringChangeSource implements ChangeSource {
     private volatile long lagMs = -1;
 
     DeliveringChangeSource(CdcConfig config, ChangeReader first, java.util.function.Supplier<ChangeReader> readers,
-                           OffsetStore store, boolean ownsStore, DeadLetterHandler deadLetters) {
+                           OffsetStore store, boolean ownsStore, DeadLetterHandler deadLetters,
+                           SourceConnections connections) {
         this.config = config;
+        this.connections = connections;
         this.reader = first;
         this.readers = readers;
         this.store = store;
@@ -342,6 +346,7 @@ final class DeliveringChangeSource implements ChangeSource {
                 LOG.warn("Closing the offset store of source '{}' failed", name, e);
             }
         }
+        connections.close();
     }
 
     @Override

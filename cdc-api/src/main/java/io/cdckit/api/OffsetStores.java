@@ -1,5 +1,9 @@
 package io.cdckit.api;
 
+import io.cdckit.api.jdbc.Masking;
+import io.cdckit.api.jdbc.SourceConnections;
+
+import javax.sql.DataSource;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -25,25 +29,51 @@ public final class OffsetStores {
     }
 
     /**
-     * Positions kept in table {@code schema.table} of a PostgreSQL database, created if missing.
+     * Positions kept in table {@code schema.table} of a PostgreSQL database, created if missing,
+     * over a pool of one connection that the store owns and closes.
      */
     public static OffsetStore jdbc(String url, String user, String password, String schema, String table) {
-        return new JdbcOffsetStore(url, user, password, schema, table);
+        SourceConnections connections = SourceConnections.forUrl("offsets", url, user, password);
+        return new JdbcOffsetStore(connections, true, schema, table);
     }
 
-    /** The store {@code cdc.offset.store} names, with the config's connection for {@code jdbc}. */
+    /**
+     * Positions kept in table {@code schema.table}, created if missing, borrowing connections
+     * from the application's {@code dataSource} (which the store does not close).
+     */
+    public static OffsetStore jdbc(DataSource dataSource, String schema, String table) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        return new JdbcOffsetStore(dataSource, new Masking(), dataSource.getClass().getName(), null, schema, table);
+    }
+
+    /** The store {@code cdc.offset.store} names; a {@code jdbc} one has connections of its own. */
     public static OffsetStore fromConfig(CdcConfig config) {
+        if (config.get(CdcConfig.OFFSET_STORE).equals("jdbc")) {
+            return new JdbcOffsetStore(requireUrl(SourceConnections.create(config)), true,
+                    config.get(CdcConfig.OFFSET_JDBC_SCHEMA), config.get(CdcConfig.OFFSET_JDBC_TABLE));
+        }
+        return fromConfig(config, null);
+    }
+
+    /** The store {@code cdc.offset.store} names; a {@code jdbc} one borrows from the source's {@code connections}. */
+    static OffsetStore fromConfig(CdcConfig config, SourceConnections connections) {
         String spec = config.get(CdcConfig.OFFSET_STORE);
         if (spec.equals("memory")) {
             return memory();
         }
         if (spec.equals("jdbc")) {
-            if (config.jdbcUrl() == null) {
-                throw new CdcException("cdc.offset.store=jdbc needs cdc.jdbc.url to be set.");
-            }
-            return jdbc(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword(),
-                    config.get(CdcConfig.OFFSET_JDBC_SCHEMA), config.get(CdcConfig.OFFSET_JDBC_TABLE));
+            return new JdbcOffsetStore(requireUrl(connections), false, config.get(CdcConfig.OFFSET_JDBC_SCHEMA),
+                    config.get(CdcConfig.OFFSET_JDBC_TABLE));
         }
         return file(Path.of(spec.substring("file:".length())));
+    }
+
+    private static SourceConnections requireUrl(SourceConnections connections) {
+        if (connections.url() == null) {
+            connections.close();
+            throw new CdcException("cdc.offset.store=jdbc needs cdc.jdbc.url to be set (or a HikariCP DataSource "
+                    + "with a jdbcUrl).");
+        }
+        return connections;
     }
 }

@@ -68,7 +68,7 @@ public final class QueueChangeSourceProvider implements ChangeSourceProvider {
     }
 
     @Override
-    public ChangeReader createReader(CdcConfig config) {
+    public ChangeReader createReader(CdcConfig config, io.cdckit.api.jdbc.SourceConnections connections) {
         return new Reader(config.get(QUEUE), config.get(FAIL_OPEN));
     }
 

@@ -3,8 +3,10 @@ package io.cdckit.logbased;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.SourceConnections;
 import org.postgresql.Driver;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -35,10 +37,15 @@ final class EngineProperties {
         return config.name();
     }
 
-    static Properties of(CdcConfig config, String slot, String publication) {
-        Properties urlParts = Driver.parseURL(config.jdbcUrl(), null);
+    /**
+     * The engine's properties; the password is asked from the source's connections now, so a
+     * reopened reader logs in with the current one.
+     */
+    static Properties of(CdcConfig config, SourceConnections connections, String slot, String publication)
+            throws SQLException {
+        Properties urlParts = Driver.parseURL(connections.url(), null);
         if (urlParts == null) {
-            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(config.jdbcUrl()) + "' is not a PostgreSQL JDBC URL: use "
+            throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(connections.url()) + "' is not a PostgreSQL JDBC URL: use "
                     + "jdbc:postgresql://host:port/database.");
         }
         String host = urlParts.getProperty("PGHOST", "localhost").split(",")[0];
@@ -52,15 +59,22 @@ final class EngineProperties {
         p.setProperty("database.hostname", host);
         p.setProperty("database.port", port);
         p.setProperty("database.dbname", urlParts.getProperty("PGDBNAME", ""));
-        if (config.jdbcUser() != null) {
-            p.setProperty("database.user", config.jdbcUser());
+        // driver properties from the URL, then cdc.jdbc.properties.*: Debezium hands database.* to the driver
+        for (String k : urlParts.stringPropertyNames()) {
+            if (!k.startsWith("PG") && !k.equals("user") && !k.equals("password")) {
+                p.setProperty("database." + k, urlParts.getProperty(k));
+            }
         }
-        if (config.jdbcPassword() != null) {
-            p.setProperty("database.password", config.jdbcPassword());
+        p.setProperty("database.connectTimeout", String.valueOf(connections.connectTimeoutSeconds()));
+        connections.driverProperties().forEach((k, v) -> p.setProperty("database." + k, v));
+        String user = connections.user() != null ? connections.user() : urlParts.getProperty("user");
+        if (user != null) {
+            p.setProperty("database.user", user);
         }
-        String sslmode = urlParts.getProperty("sslmode");
-        if (sslmode != null) {
-            p.setProperty("database.sslmode", sslmode);
+        String password = connections.password();
+        password = password != null ? password : urlParts.getProperty("password");
+        if (password != null) {
+            p.setProperty("database.password", password);
         }
         p.setProperty("topic.prefix", topicPrefix(config));
         p.setProperty("plugin.name", "pgoutput");

@@ -6,7 +6,7 @@ import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.jdbc.DdlLockWait;
-import io.cdckit.api.jdbc.DriverUrlCheck;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
@@ -18,8 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +37,7 @@ final class LogChangeReader implements ChangeReader {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final CdcConfig config;
+    private final SourceConnections connections;
     private final String slot;
     private final String publication;
     private final EngineBridge bridge;
@@ -52,8 +51,9 @@ final class LogChangeReader implements ChangeReader {
     private long lastProgressLog = System.nanoTime();
     private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    LogChangeReader(CdcConfig config) {
+    LogChangeReader(CdcConfig config, SourceConnections connections) {
         this.config = config;
+        this.connections = connections;
         this.slot = LogConfig.slot(config);
         this.publication = LogConfig.publication(config);
         this.bridge = new EngineBridge(new RecordConverter(config.name(), EngineProperties.PLACEHOLDER));
@@ -62,7 +62,7 @@ final class LogChangeReader implements ChangeReader {
     @Override
     public void open(Position after) throws Exception {
         LogSetup.checkNamesDebeziumCanParse(config.tables());
-        try (Connection c = connect()) {
+        try (Connection c = connections.borrow()) {
             LogSetup setup = new LogSetup(c, DdlLockWait.of(config));
             setup.checkWalLevel();
             setup.checkReplicationPrivilege();
@@ -77,7 +77,7 @@ final class LogChangeReader implements ChangeReader {
                 : new SeededOffsetBackingStore.Seed(EngineProperties.engineName(config),
                 Map.of("server", EngineProperties.topicPrefix(config)), after.fields());
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(EngineProperties.of(config, slot, publication))
+                .using(EngineProperties.of(config, connections, slot, publication))
                 .using(OffsetCommitPolicy.always())
                 .using(new DebeziumEngine.ConnectorCallback() {
                     @Override
@@ -172,16 +172,6 @@ final class LogChangeReader implements ChangeReader {
         }
         if (!stopped.await(30, TimeUnit.SECONDS)) {
             LOG.warn("Debezium of source '{}' did not stop within 30 s", config.name());
-        }
-    }
-
-    private Connection connect() throws SQLException {
-        DriverUrlCheck.requireAccepted(config.jdbcUrl());
-        try {
-            return DriverManager.getConnection(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword());
-        } catch (SQLException e) {
-            throw new CdcException("Cannot connect to " + CdcConfig.maskPasswords(config.jdbcUrl()) + " as " + config.jdbcUser() + ": "
-                    + e.getMessage() + ". Check cdc.jdbc.url, cdc.jdbc.user and cdc.jdbc.password.", e);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.cdckit.logbased;
 
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.ConfigKey;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
 import io.cdckit.api.spi.ChangeSourceProvider;
 
@@ -32,7 +33,8 @@ public final class LogChangeSourceProvider implements ChangeSourceProvider {
     }
 
     @Override
-    public ChangeReader createReader(CdcConfig config) {
-        return new LogChangeReader(config);
+    public ChangeReader createReader(CdcConfig config, SourceConnections connections) {
+        connections.requireUrl("cdc.mode=log");
+        return new LogChangeReader(config, connections);
     }
 }

@@ -46,7 +46,7 @@ public final class InMemoryStrategyProvider implements ChangeSourceProvider {
     }
 
     @Override
-    public ChangeReader createReader(CdcConfig config) {
+    public ChangeReader createReader(CdcConfig config, io.cdckit.api.jdbc.SourceConnections connections) {
         return new Reader(config);
     }
 

@@ -7,6 +7,7 @@ import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.ColumnDecoder;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.jdbc.SourceLock;
 import io.cdckit.api.spi.ChangeReader;
 import org.slf4j.Logger;
@@ -40,6 +41,7 @@ final class TimestampChangeReader implements ChangeReader {
     private static final String CONNECTOR = "timestamp";
 
     private final TimestampSettings settings;
+    private final SourceConnections connections;
     private final Watermark watermark;
     private final KeyReconciler reconciler;
     private final List<CapturedTable> tables = new ArrayList<>();
@@ -62,15 +64,17 @@ final class TimestampChangeReader implements ChangeReader {
     /** The first poll waits until then (System.nanoTime); null once it ran. */
     private Long firstPollAt;
 
-    TimestampChangeReader(TimestampSettings settings) {
+    TimestampChangeReader(TimestampSettings settings, SourceConnections connections) {
         this.settings = settings;
+        this.connections = connections;
         this.watermark = new Watermark(settings.delay());
         this.reconciler = new KeyReconciler(settings.chunkSize());
     }
 
     @Override
     public void open(Position after) throws Exception {
-        connection = settings.dataSource("cdckit timestamp " + settings.name()).getConnection();
+        // holds the source's lock, and reads each poll in one snapshot: a connection of its own
+        connection = connections.open("timestamp reader");
         SourceLock.acquire(connection, TimestampState.lockName(settings.stateSchema(), settings.name()),
                 "Timestamp source '" + settings.name() + "' is already running against this database (in this or "
                         + "another process): stop it first, or give this source another cdc.name.");
@@ -84,7 +88,9 @@ final class TimestampChangeReader implements ChangeReader {
         for (TableId id : settings.tables()) {
             CapturedTable t = CapturedTable.load(connection, id, settings);
             if (settings.installTrigger()) {
-                TimestampTrigger.install(connection, settings.stateSchema(), t, settings.ddl());
+                try (Connection setup = connections.borrow()) {
+                    TimestampTrigger.install(setup, settings.stateSchema(), t, settings.ddl());
+                }
             }
             tables.add(t);
         }

@@ -2,6 +2,7 @@ package io.cdckit.timestamp;
 
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.ConfigKey;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
 import io.cdckit.api.spi.ChangeSourceProvider;
 
@@ -81,8 +82,9 @@ public final class TimestampChangeSourceProvider implements ChangeSourceProvider
     }
 
     @Override
-    public ChangeReader createReader(CdcConfig config) {
-        return new TimestampChangeReader(TimestampSettings.from(config));
+    public ChangeReader createReader(CdcConfig config, SourceConnections connections) {
+        connections.requireUrl("cdc.mode=timestamp");
+        return new TimestampChangeReader(TimestampSettings.from(config), connections);
     }
 
     private static String columnName(String raw) {

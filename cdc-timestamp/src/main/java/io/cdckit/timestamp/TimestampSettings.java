@@ -1,11 +1,8 @@
 package io.cdckit.timestamp;
 
 import io.cdckit.api.CdcConfig;
-import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
-import io.cdckit.api.jdbc.DriverUrlCheck;
-import org.postgresql.ds.PGSimpleDataSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -14,9 +11,6 @@ import java.util.List;
  * The validated settings one timestamp reader runs with.
  *
  * @param name           {@code cdc.name}
- * @param jdbcUrl        {@code cdc.jdbc.url}
- * @param user           {@code cdc.jdbc.user}, or null
- * @param password       {@code cdc.jdbc.password}, or null; never shown by {@link #toString()}
  * @param tables         {@code cdc.tables}
  * @param snapshot       true for {@code cdc.snapshot.mode=initial}
  * @param column         {@code cdc.timestamp.column}
@@ -29,38 +23,19 @@ import java.util.List;
  * @param installTrigger {@code cdc.timestamp.install-trigger}
  * @param ddl            how installing the trigger waits for a table's lock ({@code cdc.ddl.*})
  */
-record TimestampSettings(String name, String jdbcUrl, String user, String password, List<TableId> tables,
+record TimestampSettings(String name, List<TableId> tables,
                          boolean snapshot, String column, String createdColumn, String deletedColumn,
                          Duration delay, int reconcileEvery, int chunkSize, String stateSchema,
                          boolean installTrigger, DdlLockWait ddl) {
 
     static TimestampSettings from(CdcConfig c) {
-        if (c.jdbcUrl() == null) {
-            throw new CdcException("cdc.mode=timestamp needs cdc.jdbc.url: set it to the database "
-                    + "to capture, e.g. jdbc:postgresql://localhost:5432/shop.");
-        }
-        return new TimestampSettings(c.name(), c.jdbcUrl(), c.jdbcUser(), c.jdbcPassword(), c.tables(),
+        return new TimestampSettings(c.name(), c.tables(),
                 "initial".equals(c.get(CdcConfig.SNAPSHOT_MODE)), c.get(TimestampChangeSourceProvider.COLUMN),
                 c.get(TimestampChangeSourceProvider.CREATED_COLUMN), c.get(TimestampChangeSourceProvider.DELETED_COLUMN),
                 c.get(TimestampChangeSourceProvider.DELAY), c.get(TimestampChangeSourceProvider.RECONCILE_EVERY_POLLS),
                 c.get(TimestampChangeSourceProvider.RECONCILE_CHUNK_SIZE),
                 c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER),
                 DdlLockWait.of(c));
-    }
-
-    /** A data source for this source's database, connecting as {@code applicationName}. */
-    PGSimpleDataSource dataSource(String applicationName) {
-        DriverUrlCheck.requireAccepted(jdbcUrl);
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(jdbcUrl);
-        if (user != null) {
-            ds.setUser(user);
-        }
-        if (password != null) {
-            ds.setPassword(password);
-        }
-        ds.setApplicationName(applicationName);
-        return ds;
     }
 
     /** True when keys seen are kept, for the op rule and hard-delete detection. */

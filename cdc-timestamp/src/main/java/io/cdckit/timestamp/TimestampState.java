@@ -3,6 +3,7 @@ package io.cdckit.timestamp;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.jdbc.SourceLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +47,8 @@ public final class TimestampState {
     public static List<TableId> drop(CdcConfig config) {
         String schema = config.get(TimestampChangeSourceProvider.STATE_SCHEMA);
         TableId registry = new TableId(schema, REGISTRY);
-        try (Connection c = connect(config)) {
+        try (SourceConnections connections = SourceConnections.create(config).requireUrl("Dropping the keys seen");
+             Connection c = connections.borrow()) {
             c.setAutoCommit(false);
             try {
                 if (!SourceLock.freeForTransaction(c, lockName(schema, config.name()))) {
@@ -99,9 +101,5 @@ public final class TimestampState {
                     + schema + " failed: " + e.getMessage() + ". It needs ownership of the keys-seen tables (the "
                     + "user the source ran as).", e);
         }
-    }
-
-    private static Connection connect(CdcConfig config) throws SQLException {
-        return TimestampSettings.from(config).dataSource("cdckit timestamp state").getConnection();
     }
 }

@@ -1,7 +1,7 @@
 package io.cdckit.trigger;
 
-import io.cdckit.api.CdcConfig;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.trigger.wakeup.WakingSocketFactory;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
@@ -42,14 +42,14 @@ final class ChangeNotifications implements AutoCloseable {
     private volatile boolean closed;
     private SQLException failure;
 
-    ChangeNotifications(CdcConfig config, String channel) throws SQLException {
+    ChangeNotifications(SourceConnections connections, String channel) throws SQLException {
         key = WakingSocketFactory.register(this::wake);
         Properties p = new Properties();
         p.setProperty("socketFactory", WakingSocketFactory.class.getName());
         p.setProperty("socketFactoryArg", key);
         Connection c = null;
         try {
-            c = TriggerInstallation.connect(config, p);
+            c = connections.open("change notifications", p);
             try (Statement st = c.createStatement()) {
                 st.execute("LISTEN " + TableId.quote(channel));
             }
@@ -62,7 +62,7 @@ final class ChangeNotifications implements AutoCloseable {
         }
         connection = c;
         PGConnection pg = c.unwrap(PGConnection.class);
-        listener = new Thread(() -> listen(pg), "cdckit-" + config.name() + "-notifications");
+        listener = new Thread(() -> listen(pg), "cdckit-" + connections.sourceName() + "-notifications");
         listener.setDaemon(true);
         listener.start();
     }

@@ -8,6 +8,7 @@ import io.cdckit.api.Op;
 import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.jdbc.SourceLock;
 import io.cdckit.api.spi.ChangeReader;
 import org.slf4j.Logger;
@@ -55,6 +56,7 @@ final class TriggerChangeReader implements ChangeReader {
 
     private final CdcConfig config;
     private final TriggerSettings settings;
+    private final SourceConnections connections;
     private final Map<Long, CapturedTable> tables = new LinkedHashMap<>();
     private final Set<Long> warnedGone = new HashSet<>();
     private Connection connection;
@@ -84,20 +86,24 @@ final class TriggerChangeReader implements ChangeReader {
     /** Entries read since the last {@link #committed}, to delete when it comes (retention zero). */
     private final List<EntryRef> unreleased = new ArrayList<>();
 
-    TriggerChangeReader(CdcConfig config, TriggerSettings settings) {
+    TriggerChangeReader(CdcConfig config, TriggerSettings settings, SourceConnections connections) {
         this.config = config;
         this.settings = settings;
+        this.connections = connections;
     }
 
     @Override
     public void open(Position after) throws Exception {
         LogPosition from = after == null ? null : LogPosition.from(after);
-        connection = TriggerInstallation.connect(config);
-        if (settings.install()) {
-            TriggerInstallation.install(connection, settings);
-        } else {
-            TriggerInstallation.verify(connection, settings);
+        try (Connection setup = connections.borrow()) {
+            if (settings.install()) {
+                TriggerInstallation.install(setup, settings);
+            } else {
+                TriggerInstallation.verify(setup, settings);
+            }
         }
+        // holds the source's lock and the reading locks: a connection of its own
+        connection = connections.open("change log reader");
         TriggerInstallation.checkRunPrivileges(connection, settings);
         lockSourceName();
         for (TableId t : settings.tables()) {
@@ -127,7 +133,7 @@ final class TriggerChangeReader implements ChangeReader {
                 + " ORDER BY l.id LIMIT ?";
         byAddressSql = "SELECT " + columns + " FROM " + ADDRESSES + " WITH ORDINALITY AS d(t, i, n) JOIN "
                 + settings.log() + " l ON l.ctid = d.t AND l.id = d.i ORDER BY d.n";
-        notifications = new ChangeNotifications(config, settings.channel());
+        notifications = new ChangeNotifications(connections, settings.channel());
         if (settings.notifyReader()) {
             presence = ReaderPresence.of(connection, settings.schema(), tables.keySet());
         }
@@ -142,7 +148,7 @@ final class TriggerChangeReader implements ChangeReader {
             if (from != null) {
                 LOG.info("Source '{}' stopped during its initial snapshot: taking it again", config.name());
             }
-            snapshot = new InitialSnapshot(TriggerInstallation.connect(config), List.copyOf(tables.values()),
+            snapshot = new InitialSnapshot(connections.open("initial snapshot"), List.copyOf(tables.values()),
                     config.name());
             prev = snapshot.snapshot();
         } else {

@@ -2,6 +2,7 @@ package io.cdckit.trigger;
 
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.ConfigKey;
+import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
 import io.cdckit.api.spi.ChangeSourceProvider;
 
@@ -67,8 +68,9 @@ public final class TriggerChangeSourceProvider implements ChangeSourceProvider {
     }
 
     @Override
-    public ChangeReader createReader(CdcConfig config) {
-        return new TriggerChangeReader(config, TriggerSettings.of(config));
+    public ChangeReader createReader(CdcConfig config, SourceConnections connections) {
+        connections.requireUrl("cdc.mode=trigger");
+        return new TriggerChangeReader(config, TriggerSettings.of(config), connections);
     }
 
     private static String parseSchema(String raw) {

@@ -3,7 +3,7 @@ package io.cdckit.trigger;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
-import io.cdckit.api.jdbc.DriverUrlCheck;
+import io.cdckit.api.jdbc.SourceConnections;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -52,7 +51,8 @@ public final class TriggerInstallation {
 
     /** Connects with {@code config}'s JDBC settings and installs (or upgrades) in one transaction. */
     public static void install(CdcConfig config) {
-        try (Connection c = connect(config)) {
+        try (SourceConnections connections = SourceConnections.create(config).requireUrl("Installing trigger capture");
+             Connection c = connections.borrow()) {
             install(c, TriggerSettings.of(config));
         } catch (SQLException e) {
             throw new CdcException("Installing trigger capture failed: " + e.getMessage(), e);
@@ -62,7 +62,8 @@ public final class TriggerInstallation {
     /** Connects with {@code config}'s JDBC settings and removes everything installs created in its schema. */
     public static void uninstall(CdcConfig config) {
         TriggerSettings settings = TriggerSettings.of(config);
-        try (Connection c = connect(config)) {
+        try (SourceConnections connections = SourceConnections.create(config).requireUrl("Removing trigger capture");
+             Connection c = connections.borrow()) {
             settings.ddl().run(c, "remove trigger capture from schema " + settings.schema(), captured(c, settings),
                     tx -> runStatements(tx, new InstallScript(settings).uninstallStatements()));
             LOG.info("Removed trigger capture from schema {}", settings.schema());
@@ -286,28 +287,5 @@ public final class TriggerInstallation {
                 st.execute(sql);
             }
         }
-    }
-
-    static Connection connect(CdcConfig config) throws SQLException {
-        return connect(config, new Properties());
-    }
-
-    /** A connection with {@code extra} driver properties on top of the source's user and password. */
-    static Connection connect(CdcConfig config, Properties extra) throws SQLException {
-        if (config.jdbcUrl() == null) {
-            throw new CdcException("cdc.jdbc.url is not set: set it to the database to capture, e.g. "
-                    + "jdbc:postgresql://localhost:5432/shop.");
-        }
-        DriverUrlCheck.requireAccepted(config.jdbcUrl());
-        Properties p = new Properties();
-        p.putAll(extra);
-        if (config.jdbcUser() != null) {
-            p.setProperty("user", config.jdbcUser());
-        }
-        if (config.jdbcPassword() != null) {
-            p.setProperty("password", config.jdbcPassword());
-        }
-        p.setProperty("ApplicationName", "cdckit-trigger-" + config.name());
-        return DriverManager.getConnection(config.jdbcUrl(), p);
     }
 }

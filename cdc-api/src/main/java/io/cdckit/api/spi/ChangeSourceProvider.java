@@ -2,6 +2,7 @@ package io.cdckit.api.spi;
 
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.ConfigKey;
+import io.cdckit.api.jdbc.SourceConnections;
 
 import java.util.List;
 
@@ -21,7 +22,9 @@ public interface ChangeSourceProvider {
 
     /**
      * Creates the strategy's reader for a validated config. Must not connect yet: that happens in
-     * {@link ChangeReader#open}.
+     * {@link ChangeReader#open}. Every connection the reader needs comes from {@code connections}:
+     * borrowed ones for short work, dedicated ones for work that keeps session state. The source
+     * owns them and closes them after its last reader.
      */
-    ChangeReader createReader(CdcConfig config);
+    ChangeReader createReader(CdcConfig config, SourceConnections connections);
 }
