@@ -286,31 +286,4 @@ class LeastPrivilegeTest {
         assertThat(url.getMessage()).contains("cdc.jdbc.url");
         assertSecretHidden(url.getMessage());
     }
-
-    /** Copies what is written to two streams. */
-    private static final class TeeStream extends java.io.OutputStream {
-        private final java.io.OutputStream a;
-        private final java.io.OutputStream b;
-
-        TeeStream(java.io.OutputStream a, java.io.OutputStream b) {
-            this.a = a;
-            this.b = b;
-        }
-
-        @Override
-        public void write(int c) throws java.io.IOException {
-            synchronized (a) {
-                a.write(c);
-            }
-            b.write(c);
-        }
-
-        @Override
-        public void write(byte[] buf, int off, int len) throws java.io.IOException {
-            synchronized (a) {
-                a.write(buf, off, len);
-            }
-            b.write(buf, off, len);
-        }
-    }
 }
