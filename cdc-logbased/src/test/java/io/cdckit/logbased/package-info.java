@@ -1,0 +1,2 @@
+/** Tests of the log strategy against a real PostgreSQL: the contract, setup checks and value conversion. */
+package io.cdckit.logbased;
