@@ -123,12 +123,31 @@ public final class CdcConfig {
             "How many times that DDL is tried (pausing 1 s, then 2 s, 4 s, ...; also after a deadlock) before "
                     + "start fails naming the sessions that hold the table.");
 
+    /** How long commit-to-handler lag may grow before health is DEGRADED. */
+    public static final ConfigKey<Duration> HEALTH_MAX_LAG = ConfigKey.duration("cdc.health.max-lag",
+            Duration.ofMinutes(5), Duration.ofMillis(1), "Commit-to-handler lag above which health() is DEGRADED "
+                    + "(where the strategy knows commit times).");
+    /** How long the handler may hold one batch before health is DEGRADED. */
+    public static final ConfigKey<Duration> HEALTH_HANDLER_STALL = ConfigKey.duration("cdc.health.handler-stall",
+            Duration.ofSeconds(60), Duration.ofMillis(1), "How long the handler may be busy with one batch before "
+                    + "health() is DEGRADED: a stalled handler lets the backlog in the database grow.");
+    /** How often the backlog in the database is measured. */
+    public static final ConfigKey<Duration> METRICS_BACKLOG_INTERVAL = ConfigKey.duration(
+            "cdc.metrics.backlog-interval", Duration.ofSeconds(10), Duration.ZERO, "Shortest time between two "
+                    + "measurements of what the source has waiting in the database (WAL retained by the slot, "
+                    + "change-log entries, watermark age); metrics() and health() show the last one.");
+    /** Whether the source registers its JMX MBean. */
+    public static final ConfigKey<Boolean> JMX_ENABLED = ConfigKey.bool("cdc.jmx.enabled", true,
+            "Registers the source's MBean io.cdckit:type=ChangeSource,name=<cdc.name> on the platform MBean server "
+                    + "while it runs (attributes named as Debezium's where the meaning is the same).");
+
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD,
             JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
             SNAPSHOT_MODE, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
-            RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS);
+            RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS,
+            HEALTH_MAX_LAG, HEALTH_HANDLER_STALL, METRICS_BACKLOG_INTERVAL, JMX_ENABLED);
 
     private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9_.-]{1,100}");
 

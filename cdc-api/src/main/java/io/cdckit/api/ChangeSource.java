@@ -29,8 +29,17 @@ public interface ChangeSource extends AutoCloseable {
     /** Where the source is in its life, and the cause when it failed. */
     SourceStatus status();
 
-    /** A snapshot of the source's counters. */
+    /** A snapshot of the source's counters, and what it has waiting in the database. */
     SourceMetrics metrics();
+
+    /**
+     * UP, DEGRADED or DOWN, with what the verdict rests on; thresholds in {@code cdc.health.*}
+     * and the strategy's own keys. See {@link SourceHealth}.
+     */
+    SourceHealth health();
+
+    /** The configuration the source was built with (secrets masked in its {@code toString()}). */
+    CdcConfig config();
 
     /**
      * Stops delivery: lets the batch in flight finish, commits its position, closes the

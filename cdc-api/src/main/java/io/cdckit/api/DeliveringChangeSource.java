@@ -7,13 +7,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The delivery loop, written once for every strategy: polls the strategy's {@link ChangeReader},
@@ -29,7 +27,7 @@ final class DeliveringChangeSource implements ChangeSource {
 
     private final CdcConfig config;
     private final java.util.function.Supplier<ChangeReader> readers;
-    private ChangeReader reader;
+    private volatile ChangeReader reader;
     private final OffsetStore store;
     private final boolean ownsStore;
     private final SourceConnections connections;
@@ -55,21 +53,24 @@ final class DeliveringChangeSource implements ChangeSource {
     private final Object pollLock = new Object();
     private boolean polling;
 
-    private final AtomicLong events = new AtomicLong();
-    private final AtomicLong batches = new AtomicLong();
-    private final AtomicLong handlerFailures = new AtomicLong();
-    private final AtomicLong retries = new AtomicLong();
-    private final AtomicLong deadLettered = new AtomicLong();
-    private final AtomicLong reconnects = new AtomicLong();
+    private final SourceCounters counters;
+    private final SourceHealthCheck healthCheck;
+    private final SourceMBean mbean;
+    private final Duration backlogInterval;
+    private final Object backlogLock = new Object();
+    private long backlogAt;
+    private Backlog backlog = Backlog.UNKNOWN;
     private volatile Position committed;
-    private volatile long lastEventMillis = -1;
-    private volatile long lagMs = -1;
 
     DeliveringChangeSource(CdcConfig config, ChangeReader first, java.util.function.Supplier<ChangeReader> readers,
                            OffsetStore store, boolean ownsStore, DeadLetterHandler deadLetters,
                            SourceConnections connections) {
         this.config = config;
         this.connections = connections;
+        this.counters = new SourceCounters(config.tables());
+        this.healthCheck = new SourceHealthCheck(config);
+        this.mbean = config.get(CdcConfig.JMX_ENABLED) ? new SourceMBean(this) : null;
+        this.backlogInterval = config.get(CdcConfig.METRICS_BACKLOG_INTERVAL);
         this.reader = first;
         this.readers = readers;
         this.store = store;
@@ -97,6 +98,9 @@ final class DeliveringChangeSource implements ChangeSource {
             throw new IllegalStateException("source '" + name + "' is closed");
         }
         status = SourceStatus.of(State.STARTING);
+        if (mbean != null) {
+            mbean.register();
+        }
         Position from;
         try {
             from = store.load(name).orElse(null);
@@ -158,7 +162,7 @@ final class DeliveringChangeSource implements ChangeSource {
                 }
             }
             status = SourceStatus.of(State.STOPPED);
-            LOG.info("Source '{}' stopped after {} events", name, events.get());
+            LOG.info("Source '{}' stopped after {} events", name, counters.events.get());
         } catch (Throwable t) {
             status = new SourceStatus(State.FAILED, t);
             LOG.error("Source '{}' failed and stopped; the last committed position is kept, so a restart "
@@ -212,7 +216,7 @@ final class DeliveringChangeSource implements ChangeSource {
             reader = readers.get();
             try {
                 reader.open(committed);
-                reconnects.incrementAndGet();
+                counters.reconnects.incrementAndGet();
                 status = SourceStatus.of(State.RUNNING);
                 LOG.info("Source '{}' reconnected (attempt {})", name, attempt + 1);
                 return true;
@@ -259,14 +263,19 @@ final class DeliveringChangeSource implements ChangeSource {
         int attempt = 0;
         while (true) {
             try {
-                handler.handle(batch);
-                delivered(batch);
+                counters.handing();
+                try {
+                    handler.handle(batch);
+                } finally {
+                    counters.handed();
+                }
+                counters.delivered(batch);
                 if (status.state() == State.RETRYING) {
                     status = SourceStatus.of(State.RUNNING);
                 }
                 return true;
             } catch (Exception e) {
-                handlerFailures.incrementAndGet();
+                counters.handlerFailures.incrementAndGet();
                 if (attempt >= maxRetries) {
                     return giveUp(batch, e, attempt);
                 }
@@ -278,7 +287,7 @@ final class DeliveringChangeSource implements ChangeSource {
                     return false;
                 }
                 attempt++;
-                retries.incrementAndGet();
+                counters.retries.incrementAndGet();
             }
         }
     }
@@ -294,7 +303,7 @@ final class DeliveringChangeSource implements ChangeSource {
                     + "or set cdc.errors.tolerance=all to dead-letter such batches.", cause);
         }
         deadLetters.handle(batch, cause);
-        deadLettered.addAndGet(batch.size());
+        counters.deadLettered.addAndGet(batch.size());
         status = SourceStatus.of(State.RUNNING);
         LOG.warn("Source '{}' dead-lettered {} after {} retries", name, what, attempts);
         return true;
@@ -308,15 +317,6 @@ final class DeliveringChangeSource implements ChangeSource {
             d = max;
         }
         return Duration.ofMillis(d);
-    }
-
-    private void delivered(List<ChangeEvent> batch) {
-        long now = System.currentTimeMillis();
-        events.addAndGet(batch.size());
-        batches.incrementAndGet();
-        lastEventMillis = now;
-        Long commitTs = batch.get(batch.size() - 1).source().tsMs();
-        lagMs = commitTs == null ? -1 : Math.max(0, now - commitTs);
     }
 
     private boolean stopRequested() {
@@ -356,16 +356,47 @@ final class DeliveringChangeSource implements ChangeSource {
 
     @Override
     public SourceMetrics metrics() {
-        long last = lastEventMillis;
-        return new SourceMetrics(events.get(), batches.get(), last < 0 ? null : Instant.ofEpochMilli(last),
-                last < 0 ? -1 : Math.max(0, System.currentTimeMillis() - last), handlerFailures.get(),
-                retries.get(), deadLettered.get(), reconnects.get(), lagMs);
+        return counters.snapshot(connected(), backlog());
+    }
+
+    @Override
+    public SourceHealth health() {
+        return healthCheck.judge(status, metrics());
+    }
+
+    @Override
+    public CdcConfig config() {
+        return config;
+    }
+
+    /** True while a reader is open and the source is not reconnecting. */
+    private boolean connected() {
+        State s = status.state();
+        return reader != null && (s == State.RUNNING || s == State.RETRYING);
+    }
+
+    /** The backlog last measured, measured again when older than {@code cdc.metrics.backlog-interval}. */
+    private Backlog backlog() {
+        synchronized (backlogLock) {
+            long now = System.nanoTime();
+            ChangeReader r = reader;
+            if (r != null && status.isActive() && (backlogAt == 0 || now - backlogAt >= backlogInterval.toNanos())) {
+                backlogAt = now;
+                try {
+                    backlog = r.backlog();
+                } catch (Exception e) {
+                    LOG.debug("Measuring the backlog of source '{}' failed", name, e);
+                }
+            }
+            return backlog;
+        }
     }
 
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             awaitWorker();
+            unregister();
             return;
         }
         stopSignal.countDown();
@@ -382,9 +413,17 @@ final class DeliveringChangeSource implements ChangeSource {
             if (status.state() != State.FAILED) {
                 status = SourceStatus.of(State.STOPPED);
             }
+            unregister();
             return;
         }
         awaitWorker();
+        unregister();
+    }
+
+    private void unregister() {
+        if (mbean != null) {
+            mbean.unregister();
+        }
     }
 
     private void awaitWorker() {

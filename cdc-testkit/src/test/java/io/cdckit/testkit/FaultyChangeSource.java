@@ -59,6 +59,16 @@ final class FaultyChangeSource implements ChangeSource {
     }
 
     @Override
+    public io.cdckit.api.SourceHealth health() {
+        return delegate.health();
+    }
+
+    @Override
+    public io.cdckit.api.CdcConfig config() {
+        return delegate.config();
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

@@ -56,6 +56,16 @@ public interface ChangeReader extends AutoCloseable {
         return null;
     }
 
+    /**
+     * What the source has waiting in the database now, with the thresholds of the strategy's
+     * own settings that are crossed. Unlike the other methods it may be called from any thread,
+     * also while {@link #poll} runs, so it must use borrowed connections and state published
+     * for it; called at most every {@code cdc.metrics.backlog-interval}.
+     */
+    default io.cdckit.api.Backlog backlog() throws Exception {
+        return io.cdckit.api.Backlog.UNKNOWN;
+    }
+
     /** Releases connections and threads. Called once, also after a failed {@link #open}. */
     @Override
     void close() throws Exception;
