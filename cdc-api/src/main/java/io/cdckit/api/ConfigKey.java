@@ -220,7 +220,7 @@ public final class ConfigKey<T> {
             return ms + "ms";
         }
         long s = ms / 1000;
-        return s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 && s >= 600 ? s / 60 + "m" : s + "s";
+        return s % 3600 == 0 ? s / 3600 + "h" : s % 60 == 0 && s >= 300 ? s / 60 + "m" : s + "s";
     }
 
     private static Duration parseDuration(String s, String allowed) {
