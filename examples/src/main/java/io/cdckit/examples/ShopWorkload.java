@@ -1,9 +1,10 @@
 package io.cdckit.examples;
 
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -49,24 +50,24 @@ public final class ShopWorkload {
         int inserts = 0;
         int updates = 0;
         int deletes = 0;
-        try (Connection c = connections.call(); Connection longTx = connections.call()) {
-            c.setAutoCommit(true);
+        try (Handle c = Jdbi.open(connections.call()); Handle longTx = Jdbi.open(connections.call())) {
+            c.getConnection().setAutoCommit(true);
             for (int i = 1; i <= customers; i++) {
-                exec(c, "INSERT INTO public.customers (id, name, email, segment) VALUES (?, ?, ?, ?)",
+                c.execute("INSERT INTO public.customers (id, name, email, segment) VALUES (?, ?, ?, ?)",
                         (long) i, "Customer " + i, "customer" + i + "@example.com", i % 3 == 0 ? "gold" : "standard");
                 inserts++;
             }
             for (int i = 1; i <= 5; i++) {
-                exec(c, "INSERT INTO public.products (id, name, price, stock) VALUES (?, ?, ?, ?)",
+                c.execute("INSERT INTO public.products (id, name, price, stock) VALUES (?, ?, ?, ?)",
                         (long) i, "Product " + i, new BigDecimal(10 * i + ".99"), 100);
                 inserts++;
             }
             progress.accept("inserted " + customers + " customers and 5 products");
 
             // a long transaction: opens now, places an order, commits after later transactions
-            longTx.setAutoCommit(false);
+            longTx.begin();
             long longOrderId = orders + 1L;
-            exec(longTx, "INSERT INTO public.orders (id, customer_id, total_amount, status) VALUES (?, ?, ?, ?)",
+            longTx.execute("INSERT INTO public.orders (id, customer_id, total_amount, status) VALUES (?, ?, ?, ?)",
                     longOrderId, 1L, new BigDecimal("999.00"), "pending");
             inserts++;
             progress.accept("opened a long transaction (order " + longOrderId + ", not yet committed)");
@@ -75,7 +76,7 @@ public final class ShopWorkload {
             for (int i = 1; i <= orders; i++) {
                 long customer = 1 + random.nextInt(customers);
                 BigDecimal amount = BigDecimal.valueOf(500 + random.nextInt(50_000), 2);
-                exec(c, "INSERT INTO public.orders (id, customer_id, total_amount, status) VALUES (?, ?, ?, ?)",
+                c.execute("INSERT INTO public.orders (id, customer_id, total_amount, status) VALUES (?, ?, ?, ?)",
                         (long) i, customer, amount, "pending");
                 placed.add((long) i);
                 inserts++;
@@ -84,20 +85,20 @@ public final class ShopWorkload {
             for (long id : placed) {
                 int steps = random.nextInt(STATUSES.length);
                 for (int s = 1; s <= steps; s++) {
-                    exec(c, "UPDATE public.orders SET status = ?, updated_at = clock_timestamp() WHERE id = ?",
+                    c.execute("UPDATE public.orders SET status = ?, updated_at = clock_timestamp() WHERE id = ?",
                             STATUSES[s], id);
                     updates++;
                 }
             }
             progress.accept("moved orders along pending → paid → shipped → delivered");
-            exec(c, "UPDATE public.customers SET name = ?, segment = ?, updated_at = clock_timestamp() WHERE id = ?",
+            c.execute("UPDATE public.customers SET name = ?, segment = ?, updated_at = clock_timestamp() WHERE id = ?",
                     "Customer 1 (renamed)", "gold", 1L);
             updates++;
-            exec(c, "UPDATE public.orders SET total_amount = total_amount + 1.50, updated_at = clock_timestamp()"
+            c.execute("UPDATE public.orders SET total_amount = total_amount + 1.50, updated_at = clock_timestamp()"
                     + " WHERE id = ?", placed.get(0));
             updates++;
             for (int i = 0; i < placed.size(); i += 5) {
-                exec(c, "DELETE FROM public.orders WHERE id = ?", placed.get(i));
+                c.execute("DELETE FROM public.orders WHERE id = ?", placed.get(i));
                 deletes++;
             }
             progress.accept("renamed a customer, corrected an amount, deleted every fifth order");
@@ -105,14 +106,5 @@ public final class ShopWorkload {
             progress.accept("committed the long transaction after all of the above");
         }
         return new Summary(inserts, updates, deletes);
-    }
-
-    private static void exec(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                ps.setObject(i + 1, params[i]);
-            }
-            ps.executeUpdate();
-        }
     }
 }

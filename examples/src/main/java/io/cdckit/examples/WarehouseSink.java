@@ -3,17 +3,17 @@ package io.cdckit.examples;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.ChangeHandler;
 import io.cdckit.api.TableId;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 
-import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +50,7 @@ public final class WarehouseSink implements ChangeHandler, AutoCloseable {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(target, "target");
             key = List.copyOf(key);
-            columns = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns));
+            columns = Collections.unmodifiableMap(new LinkedHashMap<>(columns));
             if (key.isEmpty() || !columns.keySet().containsAll(key)) {
                 throw new IllegalArgumentException("warehouse table " + target + ": the key " + key
                         + " must be non-empty and among the columns " + columns.keySet());
@@ -58,23 +58,21 @@ public final class WarehouseSink implements ChangeHandler, AutoCloseable {
         }
     }
 
-    private final Connection connection;
+    private final Handle warehouse;
     private final Map<TableId, Table> tables = new HashMap<>();
     private final Map<TableId, String> upserts = new HashMap<>();
     private final Map<TableId, String> deletes = new HashMap<>();
 
     private WarehouseSink(Connection connection, List<Table> tables) throws SQLException {
-        this.connection = connection;
-        connection.setAutoCommit(false);
-        try (Statement st = connection.createStatement()) {
-            for (Table t : tables) {
-                this.tables.put(t.source(), t);
-                st.execute(createTable(t));
-                upserts.put(t.source(), upsert(t));
-                deletes.put(t.source(), softDelete(t));
-            }
+        // autocommit between batches: each batch is one transaction, and a read never holds one open
+        connection.setAutoCommit(true);
+        this.warehouse = Jdbi.open(connection);
+        for (Table t : tables) {
+            this.tables.put(t.source(), t);
+            upserts.put(t.source(), upsert(t));
+            deletes.put(t.source(), softDelete(t));
         }
-        connection.commit();
+        warehouse.useTransaction(h -> tables.forEach(t -> h.execute(createTable(t))));
     }
 
     /** A sink into an embedded DuckDB file ({@code ":memory:"} for an in-memory database). */
@@ -90,7 +88,7 @@ public final class WarehouseSink implements ChangeHandler, AutoCloseable {
 
     /** Reads from the warehouse, never in the middle of a batch being applied. */
     public synchronized <T> T query(Query<T> query) throws SQLException {
-        return query.run(connection);
+        return query.run(warehouse.getConnection());
     }
 
     /**
@@ -106,75 +104,52 @@ public final class WarehouseSink implements ChangeHandler, AutoCloseable {
     }
 
     @Override
-    public synchronized void handle(List<ChangeEvent> events) throws SQLException {
-        try {
+    public synchronized void handle(List<ChangeEvent> events) {
+        warehouse.useTransaction(h -> {
             for (ChangeEvent e : events) {
                 Table t = tables.get(e.table());
                 if (t != null) {
-                    apply(t, e);
+                    apply(h, t, e);
                 }
             }
-            connection.commit();
-        } catch (SQLException | RuntimeException ex) {
-            connection.rollback();
-            throw ex;
-        }
+        });
     }
 
-    private void apply(Table t, ChangeEvent e) throws SQLException {
-        LocalDateTime at = LocalDateTime.ofInstant(Instant.ofEpochMilli(
-                e.source().tsMs() != null ? e.source().tsMs() : e.tsMs()), ZoneOffset.UTC);
+    private void apply(Handle h, Table t, ChangeEvent e) {
+        String at = LocalDateTime.ofInstant(Instant.ofEpochMilli(
+                e.source().tsMs() != null ? e.source().tsMs() : e.tsMs()), ZoneOffset.UTC).toString();
+        List<Object> args = new ArrayList<>();
         switch (e.op()) {
             case CREATE, UPDATE, READ -> {
-                try (PreparedStatement ps = connection.prepareStatement(upserts.get(t.source()))) {
-                    int i = 1;
-                    for (Map.Entry<String, String> c : t.columns().entrySet()) {
-                        bind(ps, i++, e.after().get(c.getKey()), c.getValue());
-                    }
-                    ps.setBoolean(i++, false);
-                    ps.setString(i++, at.toString());
-                    ps.setString(i, e.op().code());
-                    ps.executeUpdate();
-                }
+                t.columns().forEach((column, type) -> args.add(parameter(e.after().get(column), type)));
+                Collections.addAll(args, false, at, e.op().code());
+                h.execute(upserts.get(t.source()), args.toArray());
             }
             case DELETE -> {
-                try (PreparedStatement ps = connection.prepareStatement(deletes.get(t.source()))) {
-                    int i = 1;
-                    for (String k : t.key()) {
-                        bind(ps, i++, e.key().get(k), t.columns().get(k));
-                    }
-                    ps.setString(i++, at.toString());
-                    ps.executeUpdate();
-                }
+                t.key().forEach(k -> args.add(parameter(e.key().get(k), t.columns().get(k))));
+                args.add(at);
+                h.execute(deletes.get(t.source()), args.toArray());
             }
-            case TRUNCATE -> {
-                try (PreparedStatement ps = connection.prepareStatement("UPDATE " + TableId.quote(t.target())
-                        + " SET \"_cdc_deleted\" = true, \"_cdc_timestamp\" = CAST(? AS TIMESTAMP),"
-                        + " \"_cdc_operation\" = 't' WHERE NOT \"_cdc_deleted\"")) {
-                    ps.setString(1, at.toString());
-                    ps.executeUpdate();
-                }
-            }
+            case TRUNCATE -> h.execute("UPDATE " + TableId.quote(t.target())
+                    + " SET \"_cdc_deleted\" = true, \"_cdc_timestamp\" = CAST(? AS TIMESTAMP),"
+                    + " \"_cdc_operation\" = 't' WHERE NOT \"_cdc_deleted\"", at);
         }
     }
 
-    private static void bind(PreparedStatement ps, int i, Object v, String type) throws SQLException {
-        if (v == null) {
-            ps.setNull(i, java.sql.Types.NULL);
-        } else if (v instanceof Number && !(v instanceof BigDecimal)) {
-            ps.setObject(i, v);
-        } else if (v instanceof BigDecimal d) {
-            ps.setBigDecimal(i, d);
-        } else if (v instanceof Boolean b) {
-            ps.setBoolean(i, b);
-        } else if (v instanceof byte[] bytes) {
-            ps.setBytes(i, bytes);
-        } else if (v instanceof Instant instant && !type.toUpperCase(Locale.ROOT).contains("TIMESTAMPTZ")
-                && !type.toUpperCase(Locale.ROOT).contains("TIME ZONE")) {
-            ps.setString(i, LocalDateTime.ofInstant(instant, ZoneOffset.UTC).toString());
-        } else {
-            ps.setString(i, v.toString());
+    /**
+     * A column value as bound, for the statement to cast to the column's warehouse type: numbers,
+     * booleans and bytes as they are, an instant as UTC date-time text unless the column keeps a
+     * time zone, anything else as its text.
+     */
+    private static Object parameter(Object v, String type) {
+        if (v == null || v instanceof Number || v instanceof Boolean || v instanceof byte[]) {
+            return v;
         }
+        String upper = type.toUpperCase(Locale.ROOT);
+        if (v instanceof Instant instant && !upper.contains("TIMESTAMPTZ") && !upper.contains("TIME ZONE")) {
+            return LocalDateTime.ofInstant(instant, ZoneOffset.UTC).toString();
+        }
+        return v.toString();
     }
 
     private static String createTable(Table t) {
@@ -218,8 +193,9 @@ public final class WarehouseSink implements ChangeHandler, AutoCloseable {
         return names.stream().map(TableId::quote).collect(Collectors.joining(", "));
     }
 
+    /** Closes the sink and its connection, once the batch being applied (if any) is done. */
     @Override
-    public void close() throws SQLException {
-        connection.close();
+    public synchronized void close() {
+        warehouse.close();
     }
 }

@@ -4,9 +4,17 @@ import io.cdckit.api.CdcConfig;
 import io.cdckit.api.ChangeHandler;
 import io.cdckit.api.ChangeSource;
 import io.cdckit.api.ChangeSources;
+import io.cdckit.api.SourceStatus;
+import io.cdckit.api.TableId;
+import io.cdckit.testkit.PostgresServer;
 import io.cdckit.testkit.TestDatabase;
+import org.jdbi.v3.core.Jdbi;
 
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,30 +22,51 @@ import java.util.concurrent.Callable;
 
 import static org.awaitility.Awaitility.await;
 
-/** Test support: the shop schema in a test database, captured by a real strategy. */
+/**
+ * Test support: the shop schema in a database of its own, captured by one strategy. Each example
+ * test runs once per strategy ({@link EveryMode}), so that the examples are shown to work unchanged
+ * whatever {@code cdc.mode} says.
+ */
 final class ShopCapture implements AutoCloseable {
 
-    /** The strategy the examples are tested with. */
-    static final String MODE = "log";
-
+    private final String mode;
     private final TestDatabase db;
     private ChangeSource source;
 
-    ShopCapture(TestDatabase db) {
-        this.db = db;
-        db.execute("DROP TABLE IF EXISTS public.customers, public.products, public.orders");
+    /** A fresh database on {@code server} holding the shop schema, to be captured with {@code mode}. */
+    ShopCapture(PostgresServer server, String mode) {
+        this.mode = mode;
+        this.db = server.createDatabase("shop_" + mode);
         EcommerceSchema.ddl().forEach(db::execute);
     }
 
-    /** Starts capturing the shop tables into {@code handler}. */
+    /**
+     * Whether the strategy is timestamp polling, which sees less than the others: no before
+     * image, updates between two polls collapse into the latest row, hard deletes show through
+     * key reconciliation only, TRUNCATE not at all.
+     */
+    boolean polling() {
+        return "timestamp".equals(mode);
+    }
+
+    /** The shop's database. */
+    TestDatabase db() {
+        return db;
+    }
+
+    /** Starts capturing the shop tables into {@code handler}, as source {@code name} (per mode). */
     ShopCapture start(String name, ChangeHandler handler) {
         Map<String, Object> props = new LinkedHashMap<>(db.cdcProperties());
-        props.put("cdc.mode", MODE);
-        props.put("cdc.name", name);
+        props.put("cdc.mode", mode);
+        props.put("cdc.name", name + "_" + mode);
         props.put("cdc.snapshot.mode", "never");
         props.put("cdc.poll.interval", "20ms");
+        if (polling()) {
+            // reconcile keys at every poll, so hard deletes show within a poll or two
+            props.put("cdc.timestamp.reconcile.every-polls", "1");
+        }
         CdcConfig config = CdcConfig.builder().putAll(props)
-                .tables(EcommerceSchema.tables().toArray(io.cdckit.api.TableId[]::new)).build();
+                .tables(EcommerceSchema.tables().toArray(TableId[]::new)).build();
         source = ChangeSources.create(config);
         source.start(handler);
         return this;
@@ -45,14 +74,22 @@ final class ShopCapture implements AutoCloseable {
 
     /** Runs the shop workload. */
     ShopWorkload.Summary runWorkload(int customers, int orders) throws Exception {
-        Callable<java.sql.Connection> connections = db::connect;
-        return new ShopWorkload(connections, customers, orders, 42, step -> { }).run();
+        return new ShopWorkload(db::connect, customers, orders, 42, step -> { }).run();
+    }
+
+    /** Runs the statements in one transaction. */
+    void inOneTransaction(String... sql) {
+        Jdbi.create(db::connect).useTransaction(h -> {
+            for (String s : sql) {
+                h.execute(s);
+            }
+        });
     }
 
     /** Waits until {@code condition} holds, failing early if the source failed. */
     void awaitUntil(Callable<Boolean> condition) {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            if (source.status().state() == io.cdckit.api.SourceStatus.State.FAILED) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            if (source.status().state() == SourceStatus.State.FAILED) {
                 throw new AssertionError("source failed", source.status().failure());
             }
             return condition.call();
@@ -60,15 +97,15 @@ final class ShopCapture implements AutoCloseable {
     }
 
     /** Rows of a query as lists of column values, for comparisons. */
-    List<List<Object>> rows(java.sql.Connection c, String sql) throws java.sql.SQLException {
-        List<List<Object>> out = new java.util.ArrayList<>();
+    List<List<Object>> rows(Connection c, String sql) throws SQLException {
+        List<List<Object>> out = new ArrayList<>();
         try (var st = c.createStatement(); var rs = st.executeQuery(sql)) {
             int n = rs.getMetaData().getColumnCount();
             while (rs.next()) {
-                List<Object> row = new java.util.ArrayList<>();
+                List<Object> row = new ArrayList<>();
                 for (int i = 1; i <= n; i++) {
                     Object v = rs.getObject(i);
-                    row.add(v instanceof java.math.BigDecimal d ? d.stripTrailingZeros().toPlainString()
+                    row.add(v instanceof BigDecimal d ? d.stripTrailingZeros().toPlainString()
                             : v == null ? null : v.toString());
                 }
                 out.add(row);
@@ -77,10 +114,15 @@ final class ShopCapture implements AutoCloseable {
         return out;
     }
 
+    /** Stops the capture and drops the database. */
     @Override
     public void close() {
-        if (source != null) {
-            source.close();
+        try {
+            if (source != null) {
+                source.close();
+            }
+        } finally {
+            db.drop();
         }
     }
 }

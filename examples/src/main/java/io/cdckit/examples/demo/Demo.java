@@ -8,6 +8,8 @@ import io.cdckit.examples.EcommerceSchema;
 import io.cdckit.examples.ShopWorkload;
 import io.cdckit.testkit.PostgresFixture;
 import io.cdckit.testkit.TestDatabase;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,7 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -91,19 +93,14 @@ public final class Demo implements Callable<Integer> {
         Map<String, String> connection = connect();
         Files.createDirectories(out);
         step("creating the e-commerce schema (customers, products, orders)");
-        try (Connection c = open(connection); Statement st = c.createStatement()) {
+        try (Handle h = Jdbi.open(open(connection))) {
             for (TableId t : EcommerceSchema.tables()) {
-                try (ResultSet rs = st.executeQuery("SELECT to_regclass('" + t.quoted().replace("'", "''") + "')")) {
-                    rs.next();
-                    if (rs.getString(1) != null) {
-                        console.println("Table " + t + " exists already: point --jdbc-url at an empty database.");
-                        return 2;
-                    }
+                if (h.select("SELECT to_regclass(?) IS NOT NULL", t.quoted()).mapTo(Boolean.class).one()) {
+                    console.println("Table " + t + " exists already: point --jdbc-url at an empty database.");
+                    return 2;
                 }
             }
-            for (String ddl : EcommerceSchema.ddl()) {
-                st.execute(ddl);
-            }
+            EcommerceSchema.ddl().forEach(h::execute);
         }
 
         List<StrategyRun> runs = new ArrayList<>();
@@ -154,7 +151,7 @@ public final class Demo implements Callable<Integer> {
         return db.cdcProperties();
     }
 
-    private static Connection open(Map<String, String> connection) throws java.sql.SQLException {
+    private static Connection open(Map<String, String> connection) throws SQLException {
         return DriverManager.getConnection(connection.get("cdc.jdbc.url"), connection.get("cdc.jdbc.user"),
                 connection.get("cdc.jdbc.password"));
     }
