@@ -89,7 +89,7 @@ final class LogChangeReader implements ChangeReader {
                     if (!success || error != null) {
                         engineMessage = message;
                         engineError = error != null ? error : new IllegalStateException(message);
-                        bridge.failed(failure());
+                        bridge.failed(failure(started.getCount() > 0));
                     }
                     started.countDown();
                     stopped.countDown();
@@ -115,19 +115,28 @@ final class LogChangeReader implements ChangeReader {
                     + "(pg_hba.conf) and that max_replication_slots and max_wal_senders leave room for one more.");
         }
         if (engineError != null) {
-            throw failure();
+            throw failure(true);
         }
     }
 
-    private CdcException failure() {
+    private CdcException failure(boolean starting) {
         Throwable root = engineError;
-        while (root != null && root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+        java.sql.SQLException sql = null;
+        for (Throwable t = engineError; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.sql.SQLException e && sql == null) {
+                sql = e;
+            }
+            root = t;
         }
         String detail = root == null ? engineMessage : root.getMessage() != null ? root.getMessage() : root.toString();
+        detail = connections.masking().scrub(detail);
+        String lower = String.valueOf(detail).toLowerCase(java.util.Locale.ROOT);
+        String fix = sql != null || lower.contains("ssl") || lower.contains("password authentication")
+                ? " " + connections.fixFor(sql == null ? null : sql.getSQLState(), detail) : "";
         return new CdcException("Debezium stopped for source '" + config.name() + "' (slot " + slot + ", publication "
-                + publication + "): " + detail + ". The source reopens from its last committed position "
-                + "(cdc.reconnect.*); if the cause persists, fix it and restart.", engineError);
+                + publication + "): " + detail + "." + fix + (starting ? " Fix it and start the source again."
+                : " The source reopens from its last committed position (cdc.reconnect.*); if the cause persists, "
+                + "fix it and restart."), connections.masking().scrubbed(engineError));
     }
 
     @Override

@@ -326,22 +326,30 @@ public final class SourceConnections implements AutoCloseable {
     }
 
     private SQLException connectFailure(String purpose, SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
         String msg = masking.scrub(e.getMessage());
-        String fix;
+        return new SQLException("Cannot connect to " + describe() + " (" + purpose + "): " + msg + ". "
+                + fixFor(e.getSQLState(), msg), e.getSQLState(), e.getErrorCode(), masking.scrubbed(e));
+    }
+
+    /**
+     * What to check when opening a connection failed with {@code sqlState} and {@code message}:
+     * the credentials, the TLS settings, the database name, or the URL and the server's reachability.
+     * Also for code that opens connections itself (Debezium) and reports their failures.
+     */
+    public String fixFor(String sqlState, String message) {
+        String state = sqlState == null ? "" : sqlState;
         if (state.startsWith("28")) {
-            fix = credentials == null ? "Check cdc.jdbc.user and cdc.jdbc.password."
+            return credentials == null ? "Check cdc.jdbc.user and cdc.jdbc.password."
                     : "Check cdc.jdbc.user and the password the CredentialsProvider gives.";
-        } else if (msg != null && msg.toLowerCase(Locale.ROOT).contains("ssl")) {
-            fix = "Check the TLS settings: cdc.jdbc.properties.sslmode, sslrootcert (the certificate of the CA that "
-                    + "signed the server's), sslcert and sslkey.";
-        } else if (state.startsWith("3D")) {
-            fix = "Check the database name in cdc.jdbc.url.";
-        } else {
-            fix = "Check cdc.jdbc.url, that the database is up and reachable from here, and pg_hba.conf.";
         }
-        return new SQLException("Cannot connect to " + describe() + " (" + purpose + "): " + msg + ". " + fix,
-                e.getSQLState(), e.getErrorCode(), masking.scrubbed(e));
+        if (message != null && message.toLowerCase(Locale.ROOT).contains("ssl")) {
+            return "Check the TLS settings: cdc.jdbc.properties.sslmode, sslrootcert (the certificate of the CA that "
+                    + "signed the server's), sslcert and sslkey.";
+        }
+        if (state.startsWith("3D")) {
+            return "Check the database name in cdc.jdbc.url.";
+        }
+        return "Check cdc.jdbc.url, that the database is up and reachable from here, and pg_hba.conf.";
     }
 
     /** Closes the pool the source owns (an application's DataSource is left open). */
