@@ -1,5 +1,6 @@
 package io.cdckit.logbased;
 
+import io.cdckit.api.Backlog;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.ChangeEvent;
@@ -29,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * database, seeds the engine's offsets with the committed position and waits until the engine
  * streams (its slot then exists, so nothing committed afterwards is missed); {@link #poll} takes
  * the converted events the engine handed over; {@link #committed} lets the engine confirm them
- * to the slot.
+ * to the slot; {@link #backlog} reports what the slot keeps on the server.
  */
 final class LogChangeReader implements ChangeReader {
 
@@ -40,6 +41,7 @@ final class LogChangeReader implements ChangeReader {
     private final SourceConnections connections;
     private final String slot;
     private final String publication;
+    private final ByteSize maxRetainedWal;
     private final EngineBridge bridge;
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -56,18 +58,29 @@ final class LogChangeReader implements ChangeReader {
         this.connections = connections;
         this.slot = LogConfig.slot(config);
         this.publication = LogConfig.publication(config);
+        this.maxRetainedWal = config.get(LogConfig.SLOT_MAX_RETAINED_WAL);
         this.bridge = new EngineBridge(new RecordConverter(config.name(), EngineProperties.PLACEHOLDER));
     }
 
     @Override
-    public void open(Position after) throws Exception {
+    public void open(Position committed) throws Exception {
         LogSetup.checkNamesDebeziumCanParse(config.tables());
+        Position after = committed;
+        if (after != null && LogState.isRetired(after)) {
+            LOG.info("Source '{}' was retired with LogState.drop ({}): starting afresh on a new slot {} "
+                    + "(cdc.snapshot.mode={})", config.name(), after.fields(), slot,
+                    config.get(CdcConfig.SNAPSHOT_MODE));
+            after = null;
+        }
         try (Connection c = connections.borrow()) {
             LogSetup setup = new LogSetup(c, DdlLockWait.of(config));
             setup.checkWalLevel();
             setup.checkReplicationPrivilege();
             setup.checkTables(config.tables());
             setup.checkSlot(slot);
+            setup.checkSlotUsable(config.name(), slot,
+                    after != null && after.fields().get("lsn") instanceof Long lsn ? lsn : null);
+            setup.warnWhenSlotWalUnlimited(config.name(), slot);
             if ("full".equals(config.get(LogConfig.REPLICA_IDENTITY))) {
                 setup.useFullReplicaIdentity(config.tables());
             }
@@ -120,6 +133,9 @@ final class LogChangeReader implements ChangeReader {
     }
 
     private CdcException failure(boolean starting) {
+        if (SlotGuard.isInvalidatedSlotError(engineError)) {
+            return SlotGuard.invalidated(config.name(), slot, null, connections.masking().scrubbed(engineError));
+        }
         Throwable root = engineError;
         java.sql.SQLException sql = null;
         for (Throwable t = engineError; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -158,6 +174,20 @@ final class LogChangeReader implements ChangeReader {
     @Override
     public void committed(Position position) {
         bridge.committedAllPolled();
+    }
+
+    /**
+     * The WAL the slot retains and has not had confirmed, from {@code pg_replication_slots} on a
+     * borrowed connection, with a warning when it retains more than
+     * {@code cdc.log.slot.max-retained-wal} or PostgreSQL is about to invalidate it (or did). Uses
+     * only final fields, so any thread may call it.
+     */
+    @Override
+    public Backlog backlog() throws Exception {
+        try (Connection c = connections.borrow()) {
+            SlotGuard.SlotState state = SlotGuard.read(c, slot);
+            return state == null ? Backlog.UNKNOWN : state.backlog(slot, maxRetainedWal);
+        }
     }
 
     @Override

@@ -39,13 +39,19 @@ final class LogConfig {
     static final ConfigKey<Duration> ENGINE_POLL_INTERVAL = ConfigKey.duration("cdc.log.engine.poll-interval",
             Duration.ofMillis(10), Duration.ofMillis(1), "How long Debezium's engine waits to fill a batch before "
                     + "handing it over (its poll.interval.ms); low for low latency.");
+    /** WAL the slot may retain before health() is DEGRADED. */
+    static final ConfigKey<ByteSize> SLOT_MAX_RETAINED_WAL = ConfigKey.custom("cdc.log.slot.max-retained-wal",
+            "a size such as 512MB, 1GB, 100kB or a number of bytes", ByteSize.parse("1GB"), "WAL the replication "
+                    + "slot may keep on the server's disk (from its restart_lsn to the server's current LSN) before "
+                    + "health() is DEGRADED, naming this key: a source that stopped or falls behind makes the server "
+                    + "keep all WAL since. Sizes take kB, MB, GB or TB (1024-based) or plain bytes.", ByteSize::parse);
     /** Pass-through Debezium properties. */
     static final ConfigKey<String> DEBEZIUM = ConfigKey.prefix("cdc.log.debezium.",
             "Raw Debezium connector and engine properties, for experts: cdc.log.debezium.X=V sets Debezium's X=V "
                     + "and overrides what cdckit sets.");
 
     static final List<ConfigKey<?>> KEYS = List.of(SLOT, PUBLICATION, REPLICA_IDENTITY, TRANSACTIONS,
-            HEARTBEAT_INTERVAL, ENGINE_POLL_INTERVAL, DEBEZIUM);
+            HEARTBEAT_INTERVAL, ENGINE_POLL_INTERVAL, SLOT_MAX_RETAINED_WAL, DEBEZIUM);
 
     private LogConfig() {
     }

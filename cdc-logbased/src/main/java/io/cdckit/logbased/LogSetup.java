@@ -21,8 +21,9 @@ import java.util.stream.Collectors;
 /**
  * Checks and prepares the database before the engine starts: {@code wal_level=logical}, the
  * REPLICATION privilege, SELECT on every captured table, the publication of exactly the captured
- * tables, and REPLICA IDENTITY FULL when configured. Each failure names the setting or GRANT that
- * fixes it. {@code REPLICA IDENTITY FULL}, which locks out writers while it waits, waits for the
+ * tables, REPLICA IDENTITY FULL when configured, and a slot that can still deliver what the source
+ * has not yet handled (see {@link SlotGuard}). Each failure names the setting or GRANT that fixes
+ * it. {@code REPLICA IDENTITY FULL}, which locks out writers while it waits, waits for the
  * tables' locks only as long as {@link DdlLockWait} allows.
  */
 final class LogSetup {
@@ -198,6 +199,50 @@ final class LogSetup {
                         + "its own cdc.log.slot (each slot serves one source).");
             }
             Thread.sleep(100);
+        }
+    }
+
+    /**
+     * Fails when PostgreSQL invalidated the slot ({@code wal_status = 'lost'}): WAL it had not
+     * yet delivered is gone. Also fails when the source has a committed position but its slot does
+     * not exist (dropped, or lost with a failover or a restore): resuming would start at the new
+     * slot's start and skip everything in between.
+     *
+     * @param committedLsn the LSN of the committed position the source resumes after, or null when
+     *                     it starts afresh
+     */
+    void checkSlotUsable(String sourceName, String slot, Long committedLsn) throws SQLException {
+        SlotGuard.SlotState state = SlotGuard.read(connection, slot);
+        if (state != null && state.lost()) {
+            throw SlotGuard.invalidated(sourceName, slot, state.invalidationReason(), null);
+        }
+        if (state == null && committedLsn != null) {
+            throw new CdcException("Source '" + sourceName + "' has a committed position (LSN "
+                    + SlotGuard.lsnText(committedLsn) + ") but its replication slot " + slot + " does not exist: "
+                    + "it was dropped, or lost with a failover or a restore from a backup (slots are not copied). "
+                    + "The changes after that position can no longer be read, so the source does not start rather "
+                    + "than skip them. To start over, run LogState.drop(config) (io.cdckit.logbased: it forgets "
+                    + "the committed position and drops the publication), then start the source again with "
+                    + "cdc.snapshot.mode=initial for a new snapshot; or start it under a new cdc.name.");
+        }
+    }
+
+    /**
+     * Logs a warning when the server lets slots keep WAL without limit
+     * ({@code max_slot_wal_keep_size = -1}); a check that fails is only logged.
+     *
+     * @return the warning, or null when there is none
+     */
+    String warnWhenSlotWalUnlimited(String sourceName, String slot) {
+        try {
+            String warning = SlotGuard.unlimitedKeepSizeWarning(connection, sourceName, slot);
+            if (warning != null) {
+                LOG.warn("{}", warning);
+            }
+            return warning;
+        } catch (SQLException e) {
+            LOG.debug("Could not read {} for source '{}'", SlotGuard.KEEP_SIZE_SETTING, sourceName, e);
+            return null;
         }
     }
 
