@@ -69,6 +69,10 @@ public final class CdcConfig {
     public static final ConfigKey<String> SNAPSHOT_MODE = ConfigKey.choice("cdc.snapshot.mode", "initial",
             "initial: on first start, emit existing rows as op r, then stream; never: stream changes only.",
             "initial", "never");
+    /** Rows per snapshot chunk. */
+    public static final ConfigKey<Integer> SNAPSHOT_CHUNK_SIZE = ConfigKey.integer("cdc.snapshot.chunk-size", 4096, 1,
+            1_000_000, "Rows a snapshot reads per chunk, in key order, each chunk in a short transaction of its own; "
+                    + "a restart resumes at the next chunk.");
     /** Largest batch handed to the handler. */
     public static final ConfigKey<Integer> BATCH_MAX_SIZE = ConfigKey.integer("cdc.batch.max-size", 1000, 1, 1_000_000,
             "Largest number of events in one batch handed to the handler.");
@@ -144,7 +148,7 @@ public final class CdcConfig {
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD,
             JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
-            SNAPSHOT_MODE, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
+            SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
             RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS,
             HEALTH_MAX_LAG, HEALTH_HANDLER_STALL, METRICS_BACKLOG_INTERVAL, JMX_ENABLED);

@@ -38,6 +38,17 @@ public interface ChangeSource extends AutoCloseable {
      */
     SourceHealth health();
 
+    /**
+     * Takes a snapshot of {@code tables} (each captured by this source) while the source goes on
+     * streaming: their rows arrive as {@code op r} events, chunk by chunk, and a restart resumes
+     * the snapshot at the next chunk. Returns at once.
+     *
+     * @throws IllegalArgumentException     when a table is not in {@code cdc.tables}
+     * @throws IllegalStateException        when the source is not running
+     * @throws UnsupportedOperationException when the strategy cannot take snapshots on demand
+     */
+    void snapshot(TableId... tables);
+
     /** The configuration the source was built with (secrets masked in its {@code toString()}). */
     CdcConfig config();
 

@@ -53,6 +53,7 @@ final class DeliveringChangeSource implements ChangeSource {
     private final Object pollLock = new Object();
     private boolean polling;
 
+    private final SnapshotRequests snapshotRequests = new SnapshotRequests();
     private final SourceCounters counters;
     private final SourceHealthCheck healthCheck;
     private final SourceMBean mbean;
@@ -154,6 +155,7 @@ final class DeliveringChangeSource implements ChangeSource {
                 try {
                     store.save(name, last);
                     committed = last;
+                    snapshotRequests.committed();
                     reader.committed(last);
                 } catch (Exception e) {
                     if (!reconnect(e)) {
@@ -185,6 +187,7 @@ final class DeliveringChangeSource implements ChangeSource {
             polling = true;
         }
         try {
+            snapshotRequests.handTo(reader);
             return reader.poll(maxBatch, pollInterval);
         } finally {
             synchronized (pollLock) {
@@ -216,6 +219,7 @@ final class DeliveringChangeSource implements ChangeSource {
             reader = readers.get();
             try {
                 reader.open(committed);
+                snapshotRequests.reopened(reader);
                 counters.reconnects.incrementAndGet();
                 status = SourceStatus.of(State.RUNNING);
                 LOG.info("Source '{}' reconnected (attempt {})", name, attempt + 1);
@@ -367,6 +371,33 @@ final class DeliveringChangeSource implements ChangeSource {
     @Override
     public CdcConfig config() {
         return config;
+    }
+
+    @Override
+    public void snapshot(TableId... tables) {
+        requestSnapshot(List.of(tables), () -> { }, reason -> LOG.error("Source '{}' cannot take the snapshot of {} "
+                + "asked for: {}", name, List.of(tables), reason));
+    }
+
+    /**
+     * Queues a snapshot of {@code tables}; {@code onCommitted} runs once it is part of a committed
+     * position, {@code onRefused} with the reason when the strategy refuses it.
+     */
+    void requestSnapshot(List<TableId> tables, Runnable onCommitted, java.util.function.Consumer<String> onRefused) {
+        if (tables.isEmpty()) {
+            throw new IllegalArgumentException("name at least one table to snapshot");
+        }
+        for (TableId t : tables) {
+            if (!config.tables().contains(t)) {
+                throw new IllegalArgumentException("Table " + t + " is not captured by source '" + name
+                        + "': snapshots are of tables in cdc.tables (" + config.tables() + ").");
+            }
+        }
+        if (closed.get() || !started.get()) {
+            throw new IllegalStateException("source '" + name + "' is not running: start it before asking for a "
+                    + "snapshot (cdc.snapshot.mode=initial snapshots every table at the first start)");
+        }
+        snapshotRequests.add(tables, onCommitted, onRefused);
     }
 
     /** True while a reader is open and the source is not reconnecting. */

@@ -64,6 +64,11 @@ final class FaultyChangeSource implements ChangeSource {
     }
 
     @Override
+    public void snapshot(io.cdckit.api.TableId... tables) {
+        delegate.snapshot(tables);
+    }
+
+    @Override
     public io.cdckit.api.CdcConfig config() {
         return delegate.config();
     }

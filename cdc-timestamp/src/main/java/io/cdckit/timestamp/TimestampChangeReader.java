@@ -1,5 +1,6 @@
 package io.cdckit.timestamp;
 
+import io.cdckit.api.Backlog;
 import io.cdckit.api.CdckitVersion;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Op;
@@ -42,6 +43,9 @@ final class TimestampChangeReader implements ChangeReader {
 
     private final TimestampSettings settings;
     private final SourceConnections connections;
+    private final Duration maxWatermarkAge;
+    /** The bound the reader reads below, published for {@link #backlog()}. */
+    private volatile String publishedBound;
     private final Watermark watermark;
     private final KeyReconciler reconciler;
     private final List<CapturedTable> tables = new ArrayList<>();
@@ -64,9 +68,10 @@ final class TimestampChangeReader implements ChangeReader {
     /** The first poll waits until then (System.nanoTime); null once it ran. */
     private Long firstPollAt;
 
-    TimestampChangeReader(TimestampSettings settings, SourceConnections connections) {
+    TimestampChangeReader(TimestampSettings settings, SourceConnections connections, Duration maxWatermarkAge) {
         this.settings = settings;
         this.connections = connections;
+        this.maxWatermarkAge = maxWatermarkAge;
         this.watermark = new Watermark(settings.delay());
         this.reconciler = new KeyReconciler(settings.chunkSize());
     }
@@ -134,6 +139,7 @@ final class TimestampChangeReader implements ChangeReader {
         if (bound == null) {
             bound = start;
         }
+        publishedBound = bound;
         if (after == null) {
             startPosition = PositionCodec.encode(seq, bound, positions);
         }
@@ -202,6 +208,7 @@ final class TimestampChangeReader implements ChangeReader {
         positions = work;
         seq = cursor.seq;
         bound = newBound;
+        publishedBound = newBound;
         seenAgain.forEach((id, keys) -> keys.forEach(pendingForget.get(id)::remove));
         newlyDeleted.forEach((id, keys) -> pendingForget.get(id).putAll(keys));
         return events;
@@ -388,6 +395,20 @@ final class TimestampChangeReader implements ChangeReader {
                 done.forEach(pending::remove);
             }
         }
+    }
+
+    @Override
+    public Backlog backlog() {
+        String b = publishedBound;
+        if (b == null) {
+            return Backlog.UNKNOWN;
+        }
+        long age = Math.max(0, Duration.between(Instant.parse(b), Instant.now()).toMillis());
+        List<String> warnings = age > maxWatermarkAge.toMillis()
+                ? List.of("the read watermark is " + age + " ms behind (cdc.timestamp.max-watermark-age="
+                + maxWatermarkAge.toMillis() + " ms): a long-open transaction or a stalled handler holds it back")
+                : List.of();
+        return Backlog.watermark(age, warnings);
     }
 
     @Override

@@ -63,9 +63,14 @@ public final class TimestampChangeSourceProvider implements ChangeSourceProvider
             "Trigger-assisted mode: install a BEFORE INSERT OR UPDATE trigger on each captured table that sets "
                     + "cdc.timestamp.column to clock_timestamp(). Needs ownership of the tables.");
 
+    /** Watermark age above which health is DEGRADED. */
+    public static final ConfigKey<Duration> MAX_WATERMARK_AGE = ConfigKey.duration("cdc.timestamp.max-watermark-age",
+            Duration.ofMinutes(15), Duration.ofMillis(1), "How far the read watermark may fall behind now before "
+                    + "health() is DEGRADED: a long-open transaction holds it back, and so does a stalled handler.");
+
     /** Every key of this strategy, in documentation order. */
     public static final List<ConfigKey<?>> KEYS = List.of(COLUMN, CREATED_COLUMN, DELETED_COLUMN, DELAY,
-            RECONCILE_EVERY_POLLS, RECONCILE_CHUNK_SIZE, STATE_SCHEMA, INSTALL_TRIGGER);
+            RECONCILE_EVERY_POLLS, RECONCILE_CHUNK_SIZE, STATE_SCHEMA, INSTALL_TRIGGER, MAX_WATERMARK_AGE);
 
     /** For {@link java.util.ServiceLoader}. */
     public TimestampChangeSourceProvider() {
@@ -84,7 +89,7 @@ public final class TimestampChangeSourceProvider implements ChangeSourceProvider
     @Override
     public ChangeReader createReader(CdcConfig config, SourceConnections connections) {
         connections.requireUrl("cdc.mode=timestamp");
-        return new TimestampChangeReader(TimestampSettings.from(config), connections);
+        return new TimestampChangeReader(TimestampSettings.from(config), connections, config.get(MAX_WATERMARK_AGE));
     }
 
     private static String columnName(String raw) {

@@ -9,8 +9,10 @@ import java.util.Map;
  * Where a trigger source stands: inside log batch {@code batch}, which holds the log entries of
  * the transactions visible in snapshot {@code cur} but not in snapshot {@code prev}, taken in log
  * id order, every entry up to id {@code id} delivered. With {@code cur == null} the source stands
- * between batches: everything visible in {@code prev} is delivered. During an initial snapshot the
- * position only says so ({@code phase=snapshot}); a restart then takes the snapshot again.
+ * between batches: everything visible in {@code prev} is delivered. The reader adds the progress of
+ * a chunked snapshot and the captured tables to the fields ({@link io.cdckit.api.SnapshotProgress}).
+ * A position of an earlier version that says only {@code phase=snapshot} (a one-transaction
+ * snapshot under way) makes a restart take the snapshot again.
  *
  * <p>Positions are ordered by (batch, id). Snapshots are PostgreSQL's {@code pg_snapshot} text
  * form {@code xmin:xmax:xip,...}.

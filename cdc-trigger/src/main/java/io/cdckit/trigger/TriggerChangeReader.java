@@ -1,5 +1,6 @@
 package io.cdckit.trigger;
 
+import io.cdckit.api.Backlog;
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.CdckitVersion;
@@ -57,6 +58,7 @@ final class TriggerChangeReader implements ChangeReader {
     private final CdcConfig config;
     private final TriggerSettings settings;
     private final SourceConnections connections;
+    private final ChangeLogBacklog backlog;
     private final Map<Long, CapturedTable> tables = new LinkedHashMap<>();
     private final Set<Long> warnedGone = new HashSet<>();
     private Connection connection;
@@ -65,7 +67,7 @@ final class TriggerChangeReader implements ChangeReader {
     private ReaderPresence presence;
     private Duration inFlightWait = MIN_IN_FLIGHT_WAIT;
     private ImageDecoder decoder;
-    private InitialSnapshot snapshot;
+    private final ChunkedSnapshot snapshots;
     private Long[] oids;
     private String database;
     private boolean commitTimestamps;
@@ -86,10 +88,13 @@ final class TriggerChangeReader implements ChangeReader {
     /** Entries read since the last {@link #committed}, to delete when it comes (retention zero). */
     private final List<EntryRef> unreleased = new ArrayList<>();
 
-    TriggerChangeReader(CdcConfig config, TriggerSettings settings, SourceConnections connections) {
+    TriggerChangeReader(CdcConfig config, TriggerSettings settings, SourceConnections connections,
+                        ChangeLogBacklog backlog) {
         this.config = config;
         this.settings = settings;
         this.connections = connections;
+        this.backlog = backlog;
+        this.snapshots = new ChunkedSnapshot(config.name(), settings.tables(), config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE));
     }
 
     @Override
@@ -111,6 +116,8 @@ final class TriggerChangeReader implements ChangeReader {
             tables.put(table.oid, table);
         }
         oids = tables.keySet().toArray(new Long[0]);
+        backlog.tables(oids);
+        backlog.committed(from);
         decoder = new ImageDecoder(connection);
         try (Statement st = connection.createStatement();
              ResultSet rs = st.executeQuery("SELECT pg_catalog.current_database(), "
@@ -119,6 +126,7 @@ final class TriggerChangeReader implements ChangeReader {
             rs.next();
             database = rs.getString(1);
             commitTimestamps = rs.getBoolean(2);
+            snapshots.tables(tables.values(), database);
             if (settings.notifyReader() && rs.getInt(3) > 0) {
                 LOG.warn("The server allows prepared transactions (max_prepared_transactions = {}), and the triggers "
                         + "in schema {} send NOTIFY, after which PostgreSQL refuses PREPARE TRANSACTION: if "
@@ -138,27 +146,29 @@ final class TriggerChangeReader implements ChangeReader {
             presence = ReaderPresence.of(connection, settings.schema(), tables.keySet());
         }
 
+        boolean initial = "initial".equals(config.get(CdcConfig.SNAPSHOT_MODE));
         if (from != null && !from.snapshotPhase()) {
             batch = from.batch();
             prev = from.prev();
             cur = from.cur();
             afterId = from.id();
+            snapshots.resume(after, initial);
             LOG.info("Source '{}' resumes the change log in batch {} after log id {}", config.name(), batch, afterId);
-        } else if ("initial".equals(config.get(CdcConfig.SNAPSHOT_MODE))) {
-            if (from != null) {
-                LOG.info("Source '{}' stopped during its initial snapshot: taking it again", config.name());
-            }
-            snapshot = new InitialSnapshot(connections.open("initial snapshot"), List.copyOf(tables.values()),
-                    config.name());
-            prev = snapshot.snapshot();
         } else {
+            if (from != null) {
+                LOG.info("Source '{}' stopped during a snapshot of an earlier version: taking it again", config.name());
+            }
             prev = currentSnapshot();
-            startPosition = LogPosition.after(0, prev).toPosition();
-            LOG.info("Source '{}' streams changes committed after snapshot {}", config.name(), prev);
+            if (initial) {
+                snapshots.begin(settings.tables());
+            }
+            startPosition = position(LogPosition.after(0, prev));
+            LOG.info("Source '{}' streams changes committed after snapshot {}{}", config.name(), prev,
+                    initial ? ", while a chunked snapshot reads the rows of " + settings.tables() : "");
         }
     }
 
-    /** Batch 0 after the snapshot a fresh source started streaming from; null for a resumed source or a snapshot. */
+    /** Batch 0 after the snapshot a fresh source started streaming from, with its snapshot not begun; null for a resumed source. */
     @Override
     public Position startPosition() {
         return startPosition;
@@ -173,15 +183,28 @@ final class TriggerChangeReader implements ChangeReader {
 
     @Override
     public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {
-        if (snapshot != null) {
-            List<ChangeEvent> events = snapshot.next(maxEvents);
-            if (snapshot.done()) {
-                snapshot.close();
-                snapshot = null;
+        if (snapshots.hasReadyRows()) {
+            return snapshots.take(maxEvents);
+        }
+        if (cur == null && snapshots.wantsChunk()) {
+            // the chunk's own snapshot closes the next batch: after the batch, the chunk's rows are exactly as current
+            cur = snapshots.readChunk(connections);
+            afterId = 0;
+            batchRest = List.of();
+            batchRestPos = 0;
+        }
+        if (snapshots.chunkPending()) {
+            if (presence != null) {
+                presence.reading(connection);
             }
-            if (!events.isEmpty()) {
-                return events;
+            List<ChangeEvent> events = readLog(maxEvents);
+            if (cur == null) {
+                snapshots.batchClosed(LogPosition.after(batch, prev).toPosition());
+                List<ChangeEvent> out = new ArrayList<>(events);
+                out.addAll(snapshots.take(maxEvents - events.size()));
+                return out;
             }
+            return events;
         }
         if (presence != null) {
             presence.reading(connection);
@@ -426,10 +449,20 @@ final class TriggerChangeReader implements ChangeReader {
             SourceInfo source = new SourceInfo(CdckitVersion.get(), TriggerChangeSourceProvider.MODE, config.name(),
                     e.commitMs, SourceInfo.SNAPSHOT_FALSE, database, table.id.schema(), table.id.table(),
                     e.xid & 0xFFFF_FFFFL, null, null, Long.toString(e.id));
-            Position position = new LogPosition(false, batch, prev, cur, e.id).toPosition();
+            Position position = position(new LogPosition(false, batch, prev, cur, e.id));
             events.add(new ChangeEvent(op, before, after, key, source, System.currentTimeMillis(), null, position));
         }
         return events;
+    }
+
+    /** {@code p} with the snapshot's progress and the captured tables, which every position of this reader carries. */
+    private Position position(LogPosition p) {
+        return snapshots.position(p.toPosition());
+    }
+
+    @Override
+    public void snapshot(List<TableId> requested) {
+        snapshots.request(requested);
     }
 
     private String currentSnapshot() throws SQLException {
@@ -449,8 +482,14 @@ final class TriggerChangeReader implements ChangeReader {
      * entries older than it are deleted by visibility every few seconds.
      */
     @Override
+    public Backlog backlog() throws Exception {
+        return backlog.measure();
+    }
+
+    @Override
     public void committed(Position position) throws Exception {
         LogPosition p = LogPosition.from(position);
+        backlog.committed(p);
         if (p.snapshotPhase()) {
             return;
         }
@@ -532,7 +571,7 @@ final class TriggerChangeReader implements ChangeReader {
     @Override
     public void close() throws Exception {
         Exception failure = null;
-        for (AutoCloseable c : new AutoCloseable[] {snapshot, notifications, connection}) {
+        for (AutoCloseable c : new AutoCloseable[] {notifications, connection}) {
             if (c == null) {
                 continue;
             }

@@ -50,8 +50,13 @@ public final class TriggerChangeSourceProvider implements ChangeSourceProvider {
                     + "(cdc.poll.interval is only the fallback); false: no NOTIFY, the reader polls every "
                     + "cdc.poll.interval. Applies to the whole schema: the last install sets it.");
 
+    /** Age of the oldest undelivered entry above which health is DEGRADED. */
+    public static final ConfigKey<Duration> MAX_ENTRY_AGE = ConfigKey.duration("cdc.trigger.max-entry-age",
+            Duration.ofMinutes(15), Duration.ofMillis(1), "Age of the oldest committed change-log entry not yet "
+                    + "delivered above which health() is DEGRADED: the log grows while the source lags.");
+
     /** The keys of this strategy. */
-    public static final List<ConfigKey<?>> KEYS = List.of(SCHEMA, FLAVOUR, INSTALL, RETENTION, NOTIFY);
+    public static final List<ConfigKey<?>> KEYS = List.of(SCHEMA, FLAVOUR, INSTALL, RETENTION, NOTIFY, MAX_ENTRY_AGE);
 
     /** Used by {@link java.util.ServiceLoader}. */
     public TriggerChangeSourceProvider() {
@@ -70,7 +75,9 @@ public final class TriggerChangeSourceProvider implements ChangeSourceProvider {
     @Override
     public ChangeReader createReader(CdcConfig config, SourceConnections connections) {
         connections.requireUrl("cdc.mode=trigger");
-        return new TriggerChangeReader(config, TriggerSettings.of(config), connections);
+        TriggerSettings settings = TriggerSettings.of(config);
+        return new TriggerChangeReader(config, settings, connections,
+                new ChangeLogBacklog(connections, settings, config.get(MAX_ENTRY_AGE)));
     }
 
     private static String parseSchema(String raw) {

@@ -44,9 +44,14 @@ public final class ColumnDecoder {
 
     /** The current row as a map from column label to typed value, in column order. */
     public static Map<String, Object> row(ResultSet rs) throws SQLException {
+        return rowFrom(rs, 1);
+    }
+
+    /** The current row's columns from {@code first} (1-based) on, as {@link #row} maps them. */
+    public static Map<String, Object> rowFrom(ResultSet rs, int first) throws SQLException {
         ResultSetMetaData md = rs.getMetaData();
         Map<String, Object> row = new LinkedHashMap<>();
-        for (int i = 1; i <= md.getColumnCount(); i++) {
+        for (int i = first; i <= md.getColumnCount(); i++) {
             row.put(md.getColumnLabel(i), decode(rs, i));
         }
         return Collections.unmodifiableMap(row);

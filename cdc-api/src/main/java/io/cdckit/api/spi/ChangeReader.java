@@ -57,6 +57,17 @@ public interface ChangeReader extends AutoCloseable {
     }
 
     /**
+     * Queues a snapshot of {@code tables} (all of them captured by this source) while the reader
+     * goes on streaming; its progress becomes part of the positions, so it resumes after a
+     * restart. Called on the reader's thread, between polls.
+     *
+     * @throws UnsupportedOperationException when the strategy cannot take snapshots on demand
+     */
+    default void snapshot(List<io.cdckit.api.TableId> tables) throws Exception {
+        throw new UnsupportedOperationException("this capture strategy cannot take snapshots on demand");
+    }
+
+    /**
      * What the source has waiting in the database now, with the thresholds of the strategy's
      * own settings that are crossed. Unlike the other methods it may be called from any thread,
      * also while {@link #poll} runs, so it must use borrowed connections and state published
