@@ -73,6 +73,15 @@ public final class CdcConfig {
     public static final ConfigKey<Integer> SNAPSHOT_CHUNK_SIZE = ConfigKey.integer("cdc.snapshot.chunk-size", 4096, 1,
             1_000_000, "Rows a snapshot reads per chunk, in key order, each chunk in a short transaction of its own; "
                     + "a restart resumes at the next chunk.");
+    /** The table operators send signals through. */
+    public static final ConfigKey<String> SIGNAL_TABLE = ConfigKey.custom("cdc.signal.table", "schema.table", null,
+            "Table through which an operator sends signals without Java, e.g. cdckit.cdc_signals; created if missing. "
+                    + "INSERT INTO it (source_name, type, data) VALUES ('<cdc.name>', 'execute-snapshot', "
+                    + "'{\"data-collections\": [\"public.orders\"]}') snapshots those tables while the source "
+                    + "streams. Not set: no signals.", CdcConfig::parseTable);
+    /** How often the signal table is read. */
+    public static final ConfigKey<Duration> SIGNAL_INTERVAL = ConfigKey.duration("cdc.signal.interval",
+            Duration.ofSeconds(5), Duration.ofMillis(10), "How often the source reads cdc.signal.table.");
     /** Largest batch handed to the handler. */
     public static final ConfigKey<Integer> BATCH_MAX_SIZE = ConfigKey.integer("cdc.batch.max-size", 1000, 1, 1_000_000,
             "Largest number of events in one batch handed to the handler.");
@@ -148,7 +157,7 @@ public final class CdcConfig {
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD,
             JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
-            SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
+            SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, SIGNAL_TABLE, SIGNAL_INTERVAL, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
             RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS,
             HEALTH_MAX_LAG, HEALTH_HANDLER_STALL, METRICS_BACKLOG_INTERVAL, JMX_ENABLED);
@@ -391,6 +400,10 @@ public final class CdcConfig {
     /** {@code text} with every password a JDBC URL can carry masked, for messages that quote a URL. */
     public static String maskPasswords(String text) {
         return Masking.maskUrl(text);
+    }
+
+    private static String parseTable(String s) {
+        return TableId.parse(s).toString();
     }
 
     private static String parseUrl(String s) {

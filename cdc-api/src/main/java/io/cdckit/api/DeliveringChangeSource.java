@@ -54,6 +54,7 @@ final class DeliveringChangeSource implements ChangeSource {
     private boolean polling;
 
     private final SnapshotRequests snapshotRequests = new SnapshotRequests();
+    private final SignalTable signals;
     private final SourceCounters counters;
     private final SourceHealthCheck healthCheck;
     private final SourceMBean mbean;
@@ -61,6 +62,9 @@ final class DeliveringChangeSource implements ChangeSource {
     private final Object backlogLock = new Object();
     private long backlogAt;
     private Backlog backlog = Backlog.UNKNOWN;
+    private long estimatedAt;
+    private List<TableId> estimatedTables;
+    private long estimatedLeft = -1;
     private volatile Position committed;
 
     DeliveringChangeSource(CdcConfig config, ChangeReader first, java.util.function.Supplier<ChangeReader> readers,
@@ -72,6 +76,9 @@ final class DeliveringChangeSource implements ChangeSource {
         this.healthCheck = new SourceHealthCheck(config);
         this.mbean = config.get(CdcConfig.JMX_ENABLED) ? new SourceMBean(this) : null;
         this.backlogInterval = config.get(CdcConfig.METRICS_BACKLOG_INTERVAL);
+        String signalTable = config.get(CdcConfig.SIGNAL_TABLE);
+        this.signals = signalTable == null ? null : new SignalTable(config.name(), TableId.parse(signalTable), connections,
+                config.get(CdcConfig.SIGNAL_INTERVAL));
         this.reader = first;
         this.readers = readers;
         this.store = store;
@@ -185,6 +192,9 @@ final class DeliveringChangeSource implements ChangeSource {
                 return List.of();
             }
             polling = true;
+        }
+        if (signals != null) {
+            signals.check(this::requestSnapshot);
         }
         try {
             snapshotRequests.handTo(reader);
@@ -355,7 +365,35 @@ final class DeliveringChangeSource implements ChangeSource {
 
     @Override
     public SourceStatus status() {
-        return status;
+        SourceStatus s = status;
+        ChangeReader r = reader;
+        SnapshotProgress live = r == null ? SnapshotProgress.UNKNOWN : r.snapshotProgress();
+        SnapshotProgress progress = live == SnapshotProgress.UNKNOWN ? SnapshotProgress.from(committed) : live;
+        return progress == null ? s : s.withSnapshot(SnapshotStatus.of(progress, estimate(progress)));
+    }
+
+    /** Rows done plus the estimated rows of the tables left, refreshed at most every backlog interval. */
+    private long estimate(SnapshotProgress progress) {
+        synchronized (backlogLock) {
+            long now = System.nanoTime();
+            if (!progress.tables().equals(estimatedTables) || now - estimatedAt >= backlogInterval.toNanos()) {
+                estimatedAt = now;
+                estimatedTables = progress.tables();
+                try (java.sql.Connection c = connections.borrow(); java.sql.PreparedStatement ps = c.prepareStatement(
+                        "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_catalog.pg_class c "
+                                + "WHERE c.oid = ANY (CAST(? AS regclass[]))")) {
+                    ps.setArray(1, c.createArrayOf("text",
+                            progress.tables().stream().map(TableId::quoted).toArray()));
+                    try (java.sql.ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        estimatedLeft = rs.getLong(1);
+                    }
+                } catch (Exception e) {
+                    estimatedLeft = -1;
+                }
+            }
+            return estimatedLeft < 0 ? -1 : progress.rows() + estimatedLeft;
+        }
     }
 
     @Override

@@ -24,6 +24,9 @@ import java.util.Map;
  */
 public record SnapshotProgress(List<TableId> tables, List<String> after, List<String> upTo, long chunks, long rows) {
 
+    /** Said by a reader that does not publish its progress: see the committed position instead. */
+    public static final SnapshotProgress UNKNOWN = new SnapshotProgress(List.of(new TableId("?", "?")), null, null, -1, -1);
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {
     };

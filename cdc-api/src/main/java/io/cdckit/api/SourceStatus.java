@@ -3,10 +3,21 @@ package io.cdckit.api;
 /**
  * The life-cycle state of a {@link ChangeSource}, with the cause when it failed.
  *
- * @param state   the state
- * @param failure why the source failed; null unless {@code state} is {@link State#FAILED}
+ * @param state    the state
+ * @param failure  why the source failed; null unless {@code state} is {@link State#FAILED}
+ * @param snapshot where a running snapshot stands, or null when none runs
  */
-public record SourceStatus(State state, Throwable failure) {
+public record SourceStatus(State state, Throwable failure, SnapshotStatus snapshot) {
+
+    /** A status without snapshot. */
+    public SourceStatus(State state, Throwable failure) {
+        this(state, failure, null);
+    }
+
+    /** This status with {@code snapshot}. */
+    public SourceStatus withSnapshot(SnapshotStatus snapshot) {
+        return new SourceStatus(state, failure, snapshot);
+    }
 
     /** The states a source passes through. */
     public enum State {

@@ -37,6 +37,10 @@ public final class ReplicaVerifier implements AutoCloseable {
     private static final int MAX_DIFFERENCES = 10;
 
     private final Connection connection;
+    /** Statements of one SQL waiting to run as one batch, and their SQL. */
+    private PreparedStatement pending;
+    private String pendingSql;
+    private boolean batching;
     private final TableId source;
     private final TableId replica;
     /** Columns in table order, by name. */
@@ -138,6 +142,16 @@ public final class ReplicaVerifier implements AutoCloseable {
      */
     public synchronized int apply(List<ChangeEvent> events) {
         Objects.requireNonNull(events, "events");
+        try {
+            return apply(events, true);
+        } catch (IllegalStateException batchFailed) {
+            // again one statement at a time, which names the event PostgreSQL refuses
+            return apply(events, false);
+        }
+    }
+
+    private int apply(List<ChangeEvent> events, boolean batch) {
+        batching = batch;
         int applied = 0;
         int index = 0;
         ChangeEvent current = null;
@@ -151,6 +165,7 @@ public final class ReplicaVerifier implements AutoCloseable {
                 }
                 index++;
             }
+            flush();
             connection.commit();
             return applied;
         } catch (SQLException e) {
@@ -263,6 +278,7 @@ public final class ReplicaVerifier implements AutoCloseable {
                 delete(key);
             }
             case TRUNCATE -> {
+                flush();
                 try (Statement st = connection.createStatement()) {
                     st.execute("TRUNCATE " + replica.quoted());
                 }
@@ -308,12 +324,40 @@ public final class ReplicaVerifier implements AutoCloseable {
             }
         }
         sql.append(set.isEmpty() ? "NOTHING" : "UPDATE SET " + String.join(", ", set));
-        try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
-            int i = 1;
-            for (Column c : cols) {
-                SqlValueBinder.bind(ps, i++, row.get(c.name()), c.arrayDelimiter());
+        PreparedStatement ps = batched(sql.toString());
+        int i = 1;
+        for (Column c : cols) {
+            SqlValueBinder.bind(ps, i++, row.get(c.name()), c.arrayDelimiter());
+        }
+        ps.addBatch();
+        if (!batching) {
+            flush();
+        }
+    }
+
+    /**
+     * The statement for {@code sql}, batching consecutive statements of the same SQL into one
+     * round trip; a different statement first runs the batch, so the events keep their order.
+     */
+    private PreparedStatement batched(String sql) throws SQLException {
+        if (sql.equals(pendingSql)) {
+            return pending;
+        }
+        flush();
+        pending = connection.prepareStatement(sql);
+        pendingSql = sql;
+        return pending;
+    }
+
+    /** Runs the batched statements, if any. */
+    private void flush() throws SQLException {
+        PreparedStatement ps = pending;
+        pending = null;
+        pendingSql = null;
+        if (ps != null) {
+            try (ps) {
+                ps.executeBatch();
             }
-            ps.executeUpdate();
         }
     }
 
@@ -325,15 +369,17 @@ public final class ReplicaVerifier implements AutoCloseable {
             conditions.add(TableId.quote(c.name()) + (key.get(c.name()) == null ? " IS NULL" : " = " + c.cast()));
         }
         sql.append(String.join(" AND ", conditions));
-        try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
-            int i = 1;
-            for (Column c : cols) {
-                Object value = key.get(c.name());
-                if (value != null) {
-                    SqlValueBinder.bind(ps, i++, value, c.arrayDelimiter());
-                }
+        PreparedStatement ps = batched(sql.toString());
+        int i = 1;
+        for (Column c : cols) {
+            Object value = key.get(c.name());
+            if (value != null) {
+                SqlValueBinder.bind(ps, i++, value, c.arrayDelimiter());
             }
-            ps.executeUpdate();
+        }
+        ps.addBatch();
+        if (!batching) {
+            flush();
         }
     }
 
@@ -416,6 +462,15 @@ public final class ReplicaVerifier implements AutoCloseable {
     }
 
     private void rollbackQuietly() {
+        try {
+            if (pending != null) {
+                pending.close();
+            }
+        } catch (SQLException ignored) {
+            // rolled back below either way
+        }
+        pending = null;
+        pendingSql = null;
         try {
             connection.rollback();
         } catch (SQLException ignored) {

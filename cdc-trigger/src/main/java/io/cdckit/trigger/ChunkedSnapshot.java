@@ -51,7 +51,7 @@ final class ChunkedSnapshot {
     private final Map<TableId, KeyChunks> chunkers = new HashMap<>();
     private final ArrayDeque<ChangeEvent> ready = new ArrayDeque<>();
     private String database;
-    private SnapshotProgress progress;
+    private volatile SnapshotProgress progress;
     private Pending pending;
     private long lastProgressLog = System.nanoTime();
 
@@ -212,6 +212,11 @@ final class ChunkedSnapshot {
             out.add(ready.poll());
         }
         return out;
+    }
+
+    /** The progress now, for status(); any thread. */
+    SnapshotProgress progress() {
+        return progress;
     }
 
     /** {@code base} with the current progress and the captured tables. */

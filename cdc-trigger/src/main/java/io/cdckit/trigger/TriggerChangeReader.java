@@ -461,6 +461,11 @@ final class TriggerChangeReader implements ChangeReader {
     }
 
     @Override
+    public io.cdckit.api.SnapshotProgress snapshotProgress() {
+        return snapshots.progress();
+    }
+
+    @Override
     public void snapshot(List<TableId> requested) {
         snapshots.request(requested);
     }

@@ -107,7 +107,9 @@ public final class KeyChunks {
         if (upTo != null) {
             sql.append(where).append(keyRow).append(" <= ").append(paramRow);
         }
-        sql.append(" ORDER BY ").append(keyOrder).append(" LIMIT ").append(size);
+        // one row more than asked tells whether this is the last chunk, so a table whose size is a
+        // multiple of the chunk size needs no empty chunk at its end
+        sql.append(" ORDER BY ").append(keyOrder).append(" LIMIT ").append(size + 1);
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             int i = 1;
             for (List<String> bound : new List[] {after, upTo}) {
@@ -119,13 +121,18 @@ public final class KeyChunks {
             }
             List<Map<String, Object>> rows = new ArrayList<>();
             List<String> last = null;
+            boolean more = false;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    if (rows.size() == size) {
+                        more = true;
+                        break;
+                    }
                     last = keyText(rs);
                     rows.add(ColumnDecoder.rowFrom(rs, keyCount + 1));
                 }
             }
-            return new Chunk(rows, last, rows.size() < size);
+            return new Chunk(rows, last, !more);
         }
     }
 
@@ -142,7 +149,7 @@ public final class KeyChunks {
      *
      * @param rows    the rows, decoded as every strategy decodes them, in key order
      * @param lastKey the text form of the last row's key, or null when the chunk is empty
-     * @param last    true when fewer rows than asked came: no rows are left up to the bound
+     * @param last    true when no rows are left up to the bound after this chunk
      */
     public record Chunk(List<Map<String, Object>> rows, List<String> lastKey, boolean last) {
         /** Freezes the lists. */

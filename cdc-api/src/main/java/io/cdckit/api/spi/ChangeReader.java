@@ -68,6 +68,15 @@ public interface ChangeReader extends AutoCloseable {
     }
 
     /**
+     * Where the snapshot the reader is taking stands now, or null when it takes none. May be
+     * called from any thread. The default reads it from nothing: the delivery loop then shows the
+     * progress of the last committed position.
+     */
+    default io.cdckit.api.SnapshotProgress snapshotProgress() {
+        return io.cdckit.api.SnapshotProgress.UNKNOWN;
+    }
+
+    /**
      * What the source has waiting in the database now, with the thresholds of the strategy's
      * own settings that are crossed. Unlike the other methods it may be called from any thread,
      * also while {@link #poll} runs, so it must use borrowed connections and state published
