@@ -5,7 +5,9 @@ import io.cdckit.api.CdcConfig;
 import io.cdckit.api.ChangeSource;
 import io.cdckit.api.Op;
 import io.cdckit.api.SourceHealth;
+import io.cdckit.api.SnapshotStatus;
 import io.cdckit.api.SourceMetrics;
+import io.cdckit.api.SourceStatus;
 import io.cdckit.api.TableId;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
@@ -156,6 +158,14 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
         meters.add(counter(registry, "cdc.snapshot.rows", "rows", "Rows delivered by the initial snapshot (op read)",
                 ChangeSourceMetrics::snapshotRows));
 
+        meters.add(snapshotGauge(registry, "cdc.snapshot.chunks", "chunks", "Chunks the running snapshot delivered; "
+                + "no value when none runs", st -> st.chunks()));
+        meters.add(snapshotGauge(registry, "cdc.snapshot.tables.left", null, "Tables the running snapshot has "
+                + "still to read, the current one included; no value when none runs", st -> st.tablesLeft()));
+        meters.add(snapshotGauge(registry, "cdc.snapshot.estimated.rows", "rows", "Rows the running snapshot is "
+                + "estimated to read in all; no value when none runs or unknown",
+                st -> st.estimatedRows() < 0 ? Double.NaN : st.estimatedRows()));
+
         meters.add(timeGauge(registry, "cdc.lag", "Commit-to-handler lag of the last event; no value where the "
                 + "strategy does not know commit times", m -> orNaN(m.lagMs())));
         meters.add(timeGauge(registry, "cdc.last.event.age", "Time since the last event was delivered; no value "
@@ -224,6 +234,14 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
         return b.register(registry);
     }
 
+    private Meter snapshotGauge(MeterRegistry registry, String name, String unit, String description,
+                                ToDoubleFunction<SnapshotStatus> value) {
+        return Gauge.builder(name, readings, r -> {
+                    SnapshotStatus st = r.status().snapshot();
+                    return st == null ? Double.NaN : value.applyAsDouble(st);
+                }).tags(tags).strongReference(true).baseUnit(unit).description(description).register(registry);
+    }
+
     private Meter timeGauge(MeterRegistry registry, String name, String description,
                             ToDoubleFunction<SourceMetrics> millis) {
         return TimeGauge.builder(name, readings, TimeUnit.MILLISECONDS, r -> millis.applyAsDouble(r.metrics()))
@@ -278,6 +296,8 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
         private long metricsAt;
         private SourceHealth health;
         private long healthAt;
+        private SourceStatus status;
+        private long statusAt;
 
         Readings(ChangeSource source, long cacheNanos, LongSupplier nanoClock) {
             this.source = source;
@@ -293,6 +313,17 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
                     metricsAt = now;
                 }
                 return metrics;
+            }
+        }
+
+        SourceStatus status() {
+            synchronized (lock) {
+                long now = nanoClock.getAsLong();
+                if (status == null || now - statusAt >= cacheNanos) {
+                    status = source.status();
+                    statusAt = now;
+                }
+                return status;
             }
         }
 

@@ -61,7 +61,8 @@ class ChangeSourceMetricsTest {
                 "cdc.backlog.oldest.entry.age", "cdc.backlog.wal.flush.lag", "cdc.backlog.wal.retained",
                 "cdc.backlog.watermark.age", "cdc.batches", "cdc.connected", "cdc.dead.lettered", "cdc.events",
                 "cdc.handler", "cdc.handler.busy", "cdc.handler.failures", "cdc.health", "cdc.lag",
-                "cdc.last.event.age", "cdc.reconnects", "cdc.retries", "cdc.snapshot.rows");
+                "cdc.last.event.age", "cdc.reconnects", "cdc.retries", "cdc.snapshot.chunks",
+                "cdc.snapshot.estimated.rows", "cdc.snapshot.rows", "cdc.snapshot.tables.left");
         for (Meter m : registry.getMeters()) {
             assertThat(m.getId().getTag("source")).as("source tag of %s", m.getId()).isEqualTo("orders-cdc");
             assertThat(m.getId().getTag("mode")).as("mode tag of %s", m.getId()).isEqualTo("trigger");
