@@ -53,18 +53,12 @@ final class DeliveringChangeSource implements ChangeSource {
     private final Object pollLock = new Object();
     private boolean polling;
 
-    private final SnapshotRequests snapshotRequests = new SnapshotRequests();
+    private final SnapshotRequests snapshotRequests;
     private final SignalTable signals;
     private final SourceCounters counters;
     private final SourceHealthCheck healthCheck;
     private final SourceMBean mbean;
-    private final Duration backlogInterval;
-    private final Object backlogLock = new Object();
-    private long backlogAt;
-    private Backlog backlog = Backlog.UNKNOWN;
-    private long estimatedAt;
-    private List<TableId> estimatedTables;
-    private long estimatedLeft = -1;
+    private final SourceProbe probe;
     private volatile Position committed;
 
     DeliveringChangeSource(CdcConfig config, ChangeReader first, java.util.function.Supplier<ChangeReader> readers,
@@ -73,9 +67,10 @@ final class DeliveringChangeSource implements ChangeSource {
         this.config = config;
         this.connections = connections;
         this.counters = new SourceCounters(config.tables());
+        this.snapshotRequests = new SnapshotRequests(config.name(), config.tables());
         this.healthCheck = new SourceHealthCheck(config);
         this.mbean = config.get(CdcConfig.JMX_ENABLED) ? new SourceMBean(this) : null;
-        this.backlogInterval = config.get(CdcConfig.METRICS_BACKLOG_INTERVAL);
+        this.probe = new SourceProbe(config.name(), connections, config.get(CdcConfig.METRICS_BACKLOG_INTERVAL));
         String signalTable = config.get(CdcConfig.SIGNAL_TABLE);
         this.signals = signalTable == null ? null : new SignalTable(config.name(), TableId.parse(signalTable), connections,
                 config.get(CdcConfig.SIGNAL_INTERVAL));
@@ -369,36 +364,14 @@ final class DeliveringChangeSource implements ChangeSource {
         ChangeReader r = reader;
         SnapshotProgress live = r == null ? SnapshotProgress.UNKNOWN : r.snapshotProgress();
         SnapshotProgress progress = live == SnapshotProgress.UNKNOWN ? SnapshotProgress.from(committed) : live;
-        return progress == null ? s : s.withSnapshot(SnapshotStatus.of(progress, estimate(progress)));
+        return progress == null ? s : s.withSnapshot(SnapshotStatus.of(progress, probe.estimate(progress)));
     }
 
-    /** Rows done plus the estimated rows of the tables left, refreshed at most every backlog interval. */
-    private long estimate(SnapshotProgress progress) {
-        synchronized (backlogLock) {
-            long now = System.nanoTime();
-            if (!progress.tables().equals(estimatedTables) || now - estimatedAt >= backlogInterval.toNanos()) {
-                estimatedAt = now;
-                estimatedTables = progress.tables();
-                try (java.sql.Connection c = connections.borrow(); java.sql.PreparedStatement ps = c.prepareStatement(
-                        "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_catalog.pg_class c "
-                                + "WHERE c.oid = ANY (CAST(? AS regclass[]))")) {
-                    ps.setArray(1, c.createArrayOf("text",
-                            progress.tables().stream().map(TableId::quoted).toArray()));
-                    try (java.sql.ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        estimatedLeft = rs.getLong(1);
-                    }
-                } catch (Exception e) {
-                    estimatedLeft = -1;
-                }
-            }
-            return estimatedLeft < 0 ? -1 : progress.rows() + estimatedLeft;
-        }
-    }
 
     @Override
     public SourceMetrics metrics() {
-        return counters.snapshot(connected(), backlog());
+        ChangeReader r = reader;
+        return counters.snapshot(connected(), probe.backlog(status.isActive() ? r : null));
     }
 
     @Override
@@ -417,20 +390,8 @@ final class DeliveringChangeSource implements ChangeSource {
                 + "asked for: {}", name, List.of(tables), reason));
     }
 
-    /**
-     * Queues a snapshot of {@code tables}; {@code onCommitted} runs once it is part of a committed
-     * position, {@code onRefused} with the reason when the strategy refuses it.
-     */
+    /** Queues a snapshot; see {@link SnapshotRequests#add}. */
     void requestSnapshot(List<TableId> tables, Runnable onCommitted, java.util.function.Consumer<String> onRefused) {
-        if (tables.isEmpty()) {
-            throw new IllegalArgumentException("name at least one table to snapshot");
-        }
-        for (TableId t : tables) {
-            if (!config.tables().contains(t)) {
-                throw new IllegalArgumentException("Table " + t + " is not captured by source '" + name
-                        + "': snapshots are of tables in cdc.tables (" + config.tables() + ").");
-            }
-        }
         if (closed.get() || !started.get()) {
             throw new IllegalStateException("source '" + name + "' is not running: start it before asking for a "
                     + "snapshot (cdc.snapshot.mode=initial snapshots every table at the first start)");
@@ -444,22 +405,6 @@ final class DeliveringChangeSource implements ChangeSource {
         return reader != null && (s == State.RUNNING || s == State.RETRYING);
     }
 
-    /** The backlog last measured, measured again when older than {@code cdc.metrics.backlog-interval}. */
-    private Backlog backlog() {
-        synchronized (backlogLock) {
-            long now = System.nanoTime();
-            ChangeReader r = reader;
-            if (r != null && status.isActive() && (backlogAt == 0 || now - backlogAt >= backlogInterval.toNanos())) {
-                backlogAt = now;
-                try {
-                    backlog = r.backlog();
-                } catch (Exception e) {
-                    LOG.debug("Measuring the backlog of source '{}' failed", name, e);
-                }
-            }
-            return backlog;
-        }
-    }
 
     @Override
     public void close() {

@@ -19,10 +19,32 @@ final class SnapshotRequests {
     record Request(List<TableId> tables, Runnable onCommitted, Consumer<String> onRefused) {
     }
 
+    private final String source;
+    private final List<TableId> captured;
     private final Queue<Request> incoming = new ConcurrentLinkedQueue<>();
     private final List<Request> unconfirmed = new ArrayList<>();
 
+    SnapshotRequests(String source, List<TableId> captured) {
+        this.source = source;
+        this.captured = List.copyOf(captured);
+    }
+
+    /**
+     * Queues a snapshot of {@code tables}; {@code onCommitted} runs once it is part of a committed
+     * position, {@code onRefused} with the reason when the strategy refuses it.
+     *
+     * @throws IllegalArgumentException when no table is named, or one is not captured by the source
+     */
     void add(List<TableId> tables, Runnable onCommitted, Consumer<String> onRefused) {
+        if (tables.isEmpty()) {
+            throw new IllegalArgumentException("name at least one table to snapshot");
+        }
+        for (TableId t : tables) {
+            if (!captured.contains(t)) {
+                throw new IllegalArgumentException("Table " + t + " is not captured by source '" + source
+                        + "': snapshots are of tables in cdc.tables (" + captured + ").");
+            }
+        }
         incoming.add(new Request(List.copyOf(tables), onCommitted, onRefused));
     }
 
