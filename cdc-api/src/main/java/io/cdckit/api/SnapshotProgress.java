@@ -78,6 +78,21 @@ public record SnapshotProgress(List<TableId> tables, List<String> after, List<St
         return new SnapshotProgress(all, after, upTo, chunks, rows);
     }
 
+    /**
+     * This progress without the tables no longer captured (removed from {@code cdc.tables} since it
+     * was saved): null when none is left; the current table's keys are kept only if it still is.
+     */
+    public SnapshotProgress retainOnly(List<TableId> captured) {
+        List<TableId> left = tables.stream().filter(captured::contains).toList();
+        if (left.isEmpty()) {
+            return null;
+        }
+        if (!left.get(0).equals(table())) {
+            return new SnapshotProgress(left, null, null, chunks, rows);
+        }
+        return left.size() == tables.size() ? this : new SnapshotProgress(left, after, upTo, chunks, rows);
+    }
+
     /** The position fields that hold this progress. */
     public Map<String, Object> fields() {
         Map<String, Object> f = new LinkedHashMap<>();

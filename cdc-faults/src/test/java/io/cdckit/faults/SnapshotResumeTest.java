@@ -207,4 +207,23 @@ class SnapshotResumeTest {
         await().atMost(WAIT).until(() -> received.stream().anyMatch(e -> e.op() == Op.CREATE && e.table().equals(first)));
         assertThat(readKeys(first)).as("the table captured before is not snapshotted again").isEmpty();
     }
+
+    @ParameterizedTest
+    @EnumSource(names = {"TRIGGER_ROW"})
+    void aTableRemovedFromTheConfigMidSnapshotIsDroppedFromIt(Strategy strategy) {
+        TableId removed = table("removed_table", 100_000);
+        TableId kept = table("kept_table", 1_500);
+        OffsetStore store = OffsetStores.memory();
+        Map<String, String> both = properties(strategy, "removed", "initial", removed, kept);
+        both.put("cdc.batch.max-size", "500");
+        ChangeSource one = start(both, store);
+        await().atMost(WAIT).until(() -> readKeys(removed).size() >= 2_000);
+        one.close();
+        assertThat(readKeys(kept)).as("stopped before the second table").isEmpty();
+
+        received.clear();
+        start(properties(strategy, "removed", "initial", kept), store);
+        await().atMost(WAIT).until(() -> new HashSet<>(readKeys(kept)).size() == 1_500);
+        assertThat(readKeys(removed)).as("the removed table is not read any more").isEmpty();
+    }
 }

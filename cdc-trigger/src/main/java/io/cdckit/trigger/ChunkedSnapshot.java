@@ -86,7 +86,8 @@ final class ChunkedSnapshot {
      * {@code initial}, tables added to {@code cdc.tables} since are snapshotted too.
      */
     void resume(Position after, boolean initial) {
-        progress = SnapshotProgress.from(after);
+        SnapshotProgress saved = SnapshotProgress.from(after);
+        progress = saved == null ? null : saved.retainOnly(captured);
         pending = null;
         ready.clear();
         List<TableId> before = SnapshotProgress.captured(after);
