@@ -11,7 +11,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -106,19 +108,75 @@ final class CapturedTable {
     }
 
     private void warnWithoutIndex(Connection c) throws SQLException {
+        String advice = indexAdvice(c);
+        if (advice != null) {
+            LOG.warn(advice);
+        }
+    }
+
+    /**
+     * Whether an index serves the poll's order, and what to do if none does: null when a valid,
+     * whole-table btree index has (timestamp, primary key...) as its leading key columns, in that
+     * order, with the columns' own collations, all ascending (or all descending, read backwards);
+     * otherwise the warning, naming the indexes that start with the timestamp column (which do
+     * not serve it) and the statement that creates the one wanted.
+     *
+     * <p>Without such an index a poll is not linear in the rows it returns: with no index on the
+     * timestamp it reads the whole table, and with one on the timestamp alone (or not followed by
+     * the key) it sorts every row sharing the page's timestamp, so a bulk load or mass update of
+     * n rows with one timestamp costs n rows per page, n * n / page size in all.
+     */
+    String indexAdvice(Connection c) throws SQLException {
+        List<String> leading = tsAndKeys();
+        boolean fits = false;
+        List<String> startingWithTs = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT 1 FROM pg_catalog.pg_index i
-                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                WHERE i.indrelid = ?::regclass AND a.attname = ? AND i.indpred IS NULL""")) {
-            ps.setString(1, id().quoted());
-            ps.setString(2, ts);
+                SELECT pg_catalog.pg_get_indexdef(i.indexrelid) AS def,
+                       i.indisvalid AND i.indisready AND i.indpred IS NULL AND am.amname = 'btree'
+                         AND i.indnkeyatts >= pg_catalog.cardinality(CAST(? AS text[]))
+                         AND i.indoption[0] IN (0, 3)
+                         AND (SELECT count(*) = pg_catalog.cardinality(CAST(? AS text[]))
+                                     AND pg_catalog.bool_and(i.indkey[w.n - 1] = a.attnum
+                                                             AND i.indcollation[w.n - 1] = a.attcollation
+                                                             AND i.indoption[w.n - 1] = i.indoption[0])
+                              FROM pg_catalog.unnest(CAST(? AS text[])) WITH ORDINALITY AS w(col, n)
+                              JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attname = w.col)
+                         AS fits,
+                       i.indkey[0] = (SELECT a.attnum FROM pg_catalog.pg_attribute a
+                                      WHERE a.attrelid = i.indrelid AND a.attname = ?) AS starts_with_ts
+                FROM pg_catalog.pg_index i
+                JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+                WHERE i.indrelid = CAST(? AS regclass)
+                ORDER BY ic.relname""")) {
+            String[] cols = leading.toArray(new String[0]);
+            for (int i = 1; i <= 3; i++) {
+                ps.setArray(i, c.createArrayOf("text", cols));
+            }
+            ps.setString(4, ts);
+            ps.setString(5, id().quoted());
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    LOG.warn("No index on {} starts with {}: every poll scans the whole table. Create one with: {}",
-                            id(), ts, indexStatement());
+                while (rs.next()) {
+                    if (rs.getBoolean("fits")) {
+                        fits = true;
+                    } else if (rs.getBoolean("starts_with_ts")) {
+                        startingWithTs.add(rs.getString("def"));
+                    }
                 }
             }
         }
+        if (fits) {
+            return null;
+        }
+        String key = list(keys, "");
+        if (startingWithTs.isEmpty()) {
+            return "No index on " + id() + " starts with " + TableId.quote(ts) + ": every poll reads the whole table. "
+                    + "Create the index polls want with: " + indexStatement();
+        }
+        return "No index on " + id() + " starts with (" + TableId.quote(ts) + ", " + key + "), the order polls read "
+                + "in (not: " + String.join("; ", startingWithTs) + "): a poll sorts all the rows that share the "
+                + "timestamp it stands at, so a bulk load or mass update of n rows with one timestamp costs n rows on "
+                + "every page. Create the index polls want with: " + indexStatement();
     }
 
     /** The statement that creates the index polling wants: on (timestamp, primary key). */
@@ -224,9 +282,9 @@ final class CapturedTable {
 
     /**
      * The next rows after the position and below the bound, in (timestamp, key) order. Columns:
-     * the table's columns, then the timestamp's text, each key column's text, xmin, the snapshot
-     * flag, and when configured the first-sighting, deleted and created flags.
-     * Binds: snapshot end (or null), lower bound, watermark, limit.
+     * the table's columns, then the timestamp's text, each key column's text, xmin, and when
+     * configured the first-sighting, deleted and created flags.
+     * Binds: lower bound, watermark, limit.
      */
     String pollSql(TablePosition p) {
         StringBuilder sql = new StringBuilder("SELECT ");
@@ -236,7 +294,6 @@ final class CapturedTable {
             sql.append(", t.").append(TableId.quote(k)).append("::text");
         }
         sql.append(", t.xmin::text::bigint");
-        sql.append(", t.").append(TableId.quote(ts)).append(" < ?::timestamptz");
         sql.append(", ").append(shadow == null ? "NULL::boolean" : "s." + TableId.quote(keys.get(0)) + " IS NULL");
         sql.append(", ").append(deletedColumn == null ? "false" : deletedPredicate("t"));
         sql.append(", ").append(createdColumn == null ? "NULL::boolean"
@@ -296,6 +353,70 @@ final class CapturedTable {
                 + " < ?::timestamptz OR t." + TableId.quote(ts) + " IS NULL)"
                 + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")")
                 + " ON CONFLICT DO NOTHING";
+    }
+
+    /**
+     * The text of each key of the rows after {@code after} (null: from the first) up to and
+     * including {@code upTo}, in key order: those of a chunk, read in its transaction.
+     */
+    List<List<String>> keyTexts(Connection c, List<String> after, List<String> upTo) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT ");
+        for (int i = 0; i < keys.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("t.").append(TableId.quote(keys.get(i))).append("::text");
+        }
+        sql.append(" FROM ").append(id().quoted()).append(" t WHERE ");
+        if (after != null) {
+            sql.append(compare(keys, keyTypes, "t", ">")).append(" AND ");
+        }
+        sql.append(compare(keys, keyTypes, "t", "<=")).append(" ORDER BY ").append(list(keys, "t"));
+        List<List<String>> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            for (List<String> bound : Arrays.asList(after, upTo)) {
+                if (bound != null) {
+                    for (String v : bound) {
+                        ps.setString(i++, v);
+                    }
+                }
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    List<String> key = new ArrayList<>(keys.size());
+                    for (int k = 1; k <= keys.size(); k++) {
+                        key.add(rs.getString(k));
+                    }
+                    out.add(key);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Records keys as seen, each with the sequence number of the event that delivers it; keys
+     * already seen keep theirs. Binds: one text array per key column, then a bigint array.
+     */
+    String recordKeysSql() {
+        StringBuilder cols = new StringBuilder();
+        StringBuilder params = new StringBuilder();
+        StringBuilder casts = new StringBuilder();
+        for (int i = 0; i < keys.size(); i++) {
+            cols.append(TableId.quote("k" + i)).append(", ");
+            params.append("pg_catalog.unnest(?::text[]), ");
+            casts.append("u.").append(TableId.quote("k" + i)).append("::").append(keyTypes.get(i)).append(", ");
+        }
+        return "INSERT INTO " + shadow.quoted() + " (" + list(keys, "") + ", " + SEQ_COLUMN + ") SELECT " + casts
+                + "u.s FROM ROWS FROM (" + params + "pg_catalog.unnest(?::bigint[])) AS u(" + cols + "s)"
+                + " ON CONFLICT DO NOTHING";
+    }
+
+    /** True when {@code row} (as decoded) is marked deleted by the soft-delete column. */
+    boolean isSoftDeleted(Map<String, Object> row) {
+        if (deletedColumn == null) {
+            return false;
+        }
+        Object v = row.get(deletedColumn);
+        return deletedIsBoolean ? Boolean.TRUE.equals(v) : v != null;
     }
 
     /** Forgets one key. Binds: the key texts. */

@@ -25,8 +25,14 @@ import java.util.Set;
  * are listed. When nothing was deleted, a check costs two aggregates over the primary-key indexes
  * (the whole key range at once); a delete adds about one pass per level over the ranges on its path.
  * Keys the table has and the keys seen lack (rows not yet delivered) only make a range differ and
- * are never reported. Runs inside the caller's transaction, which should be REPEATABLE READ so
- * both sides are read in one snapshot.
+ * are never reported.
+ *
+ * <p>Each statement may run in a snapshot of its own (the reader runs them in autocommit mode, so
+ * that no transaction lasts longer than one statement over a key range): the keys seen change only
+ * on the reader's thread, never while it reconciles; a key is reported only by the statement that
+ * lists it, as seen and absent from the table in that statement's snapshot, so it was delivered and
+ * is deleted; a range found equal had no deleted key in its statement's snapshot, and a delete
+ * after it is found by a later reconciliation; cuts are only where ranges end.
  */
 final class KeyReconciler {
 
@@ -59,13 +65,15 @@ final class KeyReconciler {
 
     /**
      * Up to {@code limit} keys seen that {@code t} no longer has, in key order, leaving out
-     * {@code skip} (deletes already reported but not yet committed).
+     * {@code skip} (deletes already reported but not yet committed), among the keys up to
+     * {@code upTo} (the text form of a key; null: all keys).
      */
-    List<Missing> missing(Connection c, CapturedTable t, int limit, Set<List<String>> skip) throws SQLException {
+    List<Missing> missing(Connection c, CapturedTable t, int limit, Set<List<String>> skip, List<String> upTo)
+            throws SQLException {
         long started = System.nanoTime();
         List<Missing> out = new ArrayList<>();
         Stats stats = new Stats();
-        compare(c, t, null, null, limit, skip, out, stats);
+        compare(c, t, null, upTo, limit, skip, out, stats);
         long ms = (System.nanoTime() - started) / 1_000_000;
         if (!out.isEmpty() || ms > 1000) {
             LOG.info("Key reconciliation of {} compared {} key ranges, listed {} and found {} deleted keys in {} ms",
@@ -182,9 +190,13 @@ final class KeyReconciler {
             sql.append(i == 0 ? "" : " AND ").append("x.").append(TableId.quote(keys.get(i))).append(" = s.")
                     .append(TableId.quote(keys.get(i)));
         }
+        // the range again on the table's side, so that a merge anti join reads the table's keys from
+        // the range's start, not from the table's: listing a range costs the range, wherever it lies
+        sql.append(" AND ").append(range(t, "x", lo, hi));
         sql.append(") ORDER BY ").append(CapturedTable.list(keys, "s")).append(" LIMIT ?");
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             int i = bindRange(ps, 1, lo, hi);
+            i = bindRange(ps, i, lo, hi);
             ps.setInt(i, limit - out.size() + skip.size());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next() && out.size() < limit) {

@@ -5,6 +5,7 @@ import io.cdckit.api.CdckitVersion;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Op;
 import io.cdckit.api.Position;
+import io.cdckit.api.SnapshotProgress;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.ColumnDecoder;
@@ -35,6 +36,13 @@ import java.util.concurrent.TimeUnit;
  * key tracking, the same transaction records the rows' keys as seen; when caught up, every
  * {@code cdc.timestamp.reconcile.every-polls} polls the {@link KeyReconciler} reports keys seen
  * that are gone as deletes.
+ *
+ * <p>A snapshot ({@code cdc.snapshot.mode=initial} at the first start and for tables added to
+ * {@code cdc.tables} later, or {@link #snapshot} on demand) runs alongside: every poll cycle reads
+ * the stream, then one chunk of the snapshot ({@link ChunkedSnapshot}, which says why no
+ * watermark window is needed), and hands out the chunk's rows before the stream is read again, so
+ * events leave in the order they were read. The stream of a table starts at the watermark of its
+ * start; the snapshot delivers the rows written before it. Its progress is in every position.
  */
 final class TimestampChangeReader implements ChangeReader {
 
@@ -49,6 +57,7 @@ final class TimestampChangeReader implements ChangeReader {
     private final Watermark watermark;
     private final KeyReconciler reconciler;
     private final List<CapturedTable> tables = new ArrayList<>();
+    private final ChunkedSnapshot snapshot;
     private Connection connection;
     private KeyShadow shadow;
     private String database;
@@ -74,6 +83,7 @@ final class TimestampChangeReader implements ChangeReader {
         this.maxWatermarkAge = maxWatermarkAge;
         this.watermark = new Watermark(settings.delay());
         this.reconciler = new KeyReconciler(settings.chunkSize());
+        this.snapshot = new ChunkedSnapshot(settings.name(), settings.tables(), settings.snapshotChunkSize());
     }
 
     @Override
@@ -106,13 +116,17 @@ final class TimestampChangeReader implements ChangeReader {
                 pendingForget.put(t.id(), new LinkedHashMap<>());
             }
         }
+        snapshot.tables(tables);
+        SnapshotProgress resumed = null;
         if (after != null) {
             PositionCodec.State state = PositionCodec.decode(after, settings.tables());
             seq = state.seq();
             bound = state.bound();
             positions.putAll(state.tables());
+            resumed = state.progress();
         }
         String start = watermark.start(connection).toString();
+        List<TableId> added = new ArrayList<>();
         for (CapturedTable t : tables) {
             if (positions.containsKey(t.id())) {
                 LOG.info("Resuming {} after {}", t.id(), positions.get(t.id()));
@@ -121,14 +135,18 @@ final class TimestampChangeReader implements ChangeReader {
                 }
                 continue;
             }
+            String from = t.asColumnText(connection, start);
             if (settings.snapshot()) {
-                positions.put(t.id(), TablePosition.snapshotUntil(start));
+                // the stream starts at the watermark; the snapshot delivers the rows written before it
+                positions.put(t.id(), TablePosition.from(from).withPartial(shadow != null));
                 if (shadow != null) {
                     shadow.reset(connection, t, null);
                 }
-                LOG.info("Starting {} with a snapshot of its rows below {} (cdc.snapshot.mode=initial)", t.id(), start);
+                added.add(t.id());
+                LOG.info("Starting {} at the watermark {}, with a chunked snapshot of its rows (cdc.snapshot.mode="
+                        + "initial){}", t.id(), start, after == null ? "" : ": it was added to cdc.tables");
             } else {
-                positions.put(t.id(), TablePosition.from(t.asColumnText(connection, start)));
+                positions.put(t.id(), TablePosition.from(from));
                 if (shadow != null) {
                     shadow.reset(connection, t, start);
                 }
@@ -136,16 +154,30 @@ final class TimestampChangeReader implements ChangeReader {
                         + "not delivered", t.id(), start);
             }
         }
+        snapshot.open(resumed, added);
+        for (CapturedTable t : tables) {
+            TablePosition p = positions.get(t.id());
+            if (p.partial() && !snapshot.pending(t.id())) {
+                // its snapshot was done, or left out: the keys seen are what was delivered
+                positions.put(t.id(), p.withPartial(false));
+            }
+        }
         if (bound == null) {
             bound = start;
         }
         publishedBound = bound;
         if (after == null) {
-            startPosition = PositionCodec.encode(seq, bound, positions);
+            startPosition = position(seq, snapshot.progress());
         }
         lastWake = System.nanoTime();
-        // the start has no delay; the first bound must not be below it, or a snapshot could not end
+        // the start has no delay: the first poll waits it out, so that neither the stream nor the
+        // snapshot reads before a statement that took its start just before the probe has shown it
         firstPollAt = lastWake + settings.delay().toNanos();
+    }
+
+    /** The position after event {@code s}: the stream where it stands, the snapshot's {@code progress}. */
+    private Position position(long s, SnapshotProgress progress) {
+        return PositionCodec.encode(s, bound, positions, progress, settings.tables());
     }
 
     @Override
@@ -159,6 +191,10 @@ final class TimestampChangeReader implements ChangeReader {
             sleepUntil(firstPollAt);
             firstPollAt = null;
         }
+        if (snapshot.hasReadyRows()) {
+            // the rest of the chunk read last, before anything is read again
+            return takeChunkRows(maxEvents);
+        }
         List<ChangeEvent> events = readTables(maxEvents);
         pollsSinceReconcile++;
         if (shadow != null && events.size() < maxEvents && pollsSinceReconcile >= settings.reconcileEvery()) {
@@ -169,13 +205,65 @@ final class TimestampChangeReader implements ChangeReader {
                 pollsSinceReconcile = settings.reconcileEvery(); // more may be waiting: look again next poll
             }
         }
-        if (events.isEmpty()) {
+        boolean chunkRead = false;
+        if (snapshot.running()) {
+            // one chunk per cycle, whatever the stream found: neither holds the other back
+            readChunk();
+            chunkRead = true;
+            events.addAll(takeChunkRows(maxEvents - events.size()));
+        }
+        if (events.isEmpty() && !chunkRead) {
             // Caught up: wake one interval after the last wake-up, so that the polls which found
             // changes since then (and this one) count against the wait instead of adding to it.
             lastWake = Math.max(lastWake + timeout.toNanos(), System.nanoTime());
             sleepUntil(lastWake);
         }
         return events;
+    }
+
+    /** Reads the snapshot's next chunk; its rows are handed out by {@link #takeChunkRows}. */
+    private void readChunk() throws SQLException {
+        ChunkedSnapshot.Read read = snapshot.readChunk(connection, seq, shadow != null);
+        seq += read.rows();
+        // a key reported deleted and not yet committed that the chunk found again is not to be forgotten
+        read.seenKeys().forEach((id, keys) -> {
+            Map<List<String>, Long> pending = pendingForget.get(id);
+            if (pending != null && !pending.isEmpty()) {
+                keys.forEach(pending::remove);
+            }
+        });
+        if (read.ended() != null) {
+            snapshotEnded(read.ended());
+        }
+    }
+
+    private void snapshotEnded(TableId table) {
+        if (!snapshot.pending(table)) {
+            positions.computeIfPresent(table, (id, p) -> p.withPartial(false));
+        }
+    }
+
+    private List<ChangeEvent> takeChunkRows(int max) {
+        List<ChangeEvent> events = new ArrayList<>();
+        for (ChunkedSnapshot.Taken taken : snapshot.take(max)) {
+            if (taken.ended() != null) {
+                snapshotEnded(taken.ended());
+            }
+            ChunkedSnapshot.Row r = taken.row();
+            events.add(new ChangeEvent(Op.READ, null, r.row(), r.table().schema().keyOf(r.row()),
+                    source(r.table(), taken.flag(), null, null, r.key()), System.currentTimeMillis(), null,
+                    position(r.seq(), taken.progress())));
+        }
+        return events;
+    }
+
+    /**
+     * Queues a snapshot of {@code requested}: read chunk by chunk between the polls, like the
+     * initial one. Their rows come as {@code r}; the stream goes on meanwhile.
+     */
+    @Override
+    public void snapshot(List<TableId> requested) {
+        snapshot.request(requested);
     }
 
     private static void sleepUntil(long nanoTime) throws InterruptedException {
@@ -187,7 +275,7 @@ final class TimestampChangeReader implements ChangeReader {
         String newBound = watermark.advance(connection).toString();
         Map<TableId, TablePosition> work = new LinkedHashMap<>(positions);
         List<ChangeEvent> events = new ArrayList<>();
-        Cursor cursor = new Cursor(seq, newBound, work);
+        Cursor cursor = new Cursor(seq, newBound, work, snapshot.progress(), settings.tables());
         Map<TableId, List<List<String>>> seenAgain = new LinkedHashMap<>();
         Map<TableId, Map<List<String>, Long>> newlyDeleted = new LinkedHashMap<>();
         connection.setAutoCommit(false);
@@ -219,16 +307,21 @@ final class TimestampChangeReader implements ChangeReader {
         long seq;
         final String bound;
         final Map<TableId, TablePosition> tables;
+        final SnapshotProgress progress;
+        final List<TableId> captured;
 
-        Cursor(long seq, String bound, Map<TableId, TablePosition> tables) {
+        Cursor(long seq, String bound, Map<TableId, TablePosition> tables, SnapshotProgress progress,
+               List<TableId> captured) {
             this.seq = seq;
             this.bound = bound;
             this.tables = tables;
+            this.progress = progress;
+            this.captured = captured;
         }
 
         Position next() {
             seq++;
-            return PositionCodec.encode(seq, bound, tables);
+            return PositionCodec.encode(seq, bound, tables, progress, captured);
         }
     }
 
@@ -238,19 +331,13 @@ final class TimestampChangeReader implements ChangeReader {
         TablePosition start = cursor.tables.get(t.id());
         int n = t.columnCount();
         int keyCount = t.keyColumns().size();
-        int rows = 0;
-        int lastSnapshotEvent = -1;
-        boolean sawChange = false;
         Map<List<String>, Long> pending = pendingForget.get(t.id());
         try (PreparedStatement ps = connection.prepareStatement(t.pollSql(start))) {
-            int i = 1;
-            ps.setString(i++, start.snapshotEnd());
-            i = t.bindLower(ps, i, start);
+            int i = t.bindLower(ps, 1, start);
             ps.setString(i++, cursor.bound);
             ps.setInt(i, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    rows++;
                     Map<String, Object> after = new LinkedHashMap<>();
                     for (int c = 1; c <= n; c++) {
                         after.put(t.schema().columns().get(c - 1).name(), ColumnDecoder.decode(rs, c));
@@ -262,17 +349,14 @@ final class TimestampChangeReader implements ChangeReader {
                     }
                     int x = n + 2 + keyCount;
                     long xmin = rs.getLong(x);
-                    boolean inSnapshot = rs.getBoolean(x + 1);
-                    boolean firstSighting = rs.getBoolean(x + 2);
-                    boolean deleted = rs.getBoolean(x + 3);
-                    Boolean created = (Boolean) rs.getObject(x + 4);
+                    boolean firstSighting = rs.getBoolean(x + 1);
+                    boolean deleted = rs.getBoolean(x + 2);
+                    Boolean created = (Boolean) rs.getObject(x + 3);
                     boolean wasPendingDelete = pending != null && pending.containsKey(keyTexts);
 
                     Op op;
                     if (deleted) {
                         op = Op.DELETE;
-                    } else if (inSnapshot) {
-                        op = Op.READ;
                     } else if (created != null) {
                         op = created ? Op.CREATE : Op.UPDATE;
                     } else if (shadow != null) {
@@ -280,12 +364,6 @@ final class TimestampChangeReader implements ChangeReader {
                     } else {
                         op = Op.UPDATE;
                     }
-                    if (deleted && inSnapshot) {
-                        // a row already soft-deleted when the snapshot ran: not an existing row
-                        cursor.tables.put(t.id(), cursor.tables.get(t.id()).after(ts, keyTexts));
-                        continue;
-                    }
-                    sawChange |= !inSnapshot;
                     cursor.tables.put(t.id(), cursor.tables.get(t.id()).after(ts, keyTexts));
                     Position position = cursor.next();
                     if (shadow != null) {
@@ -296,12 +374,9 @@ final class TimestampChangeReader implements ChangeReader {
                         }
                     }
                     Map<String, Object> key = t.schema().keyOf(after);
-                    String snapshot = op == Op.READ ? SourceInfo.SNAPSHOT_TRUE : SourceInfo.SNAPSHOT_FALSE;
                     events.add(new ChangeEvent(op, null, op == Op.DELETE ? null : after, key,
-                            source(t, snapshot, xmin, ts, keyTexts), System.currentTimeMillis(), null, position));
-                    if (op == Op.READ) {
-                        lastSnapshotEvent = events.size() - 1;
-                    }
+                            source(t, SourceInfo.SNAPSHOT_FALSE, xmin, ts, keyTexts), System.currentTimeMillis(),
+                            null, position));
                 }
             }
         }
@@ -316,18 +391,6 @@ final class TimestampChangeReader implements ChangeReader {
                 }
                 ps.executeUpdate();
             }
-        }
-        if (start.snapshotEnd() != null && (sawChange || (rows < limit && !Instant.parse(cursor.bound)
-                .isBefore(Instant.parse(start.snapshotEnd()))))) {
-            cursor.tables.put(t.id(), end.snapshotDone());
-            if (lastSnapshotEvent >= 0) {
-                ChangeEvent e = events.get(lastSnapshotEvent);
-                SourceInfo s = e.source();
-                events.set(lastSnapshotEvent, new ChangeEvent(e.op(), null, e.after(), e.key(), new SourceInfo(
-                        s.version(), s.connector(), s.name(), s.tsMs(), SourceInfo.SNAPSHOT_LAST, s.db(), s.schema(),
-                        s.table(), s.txId(), s.lsn(), s.xmin(), s.sequence()), e.tsMs(), null, e.position()));
-            }
-            LOG.info("Snapshot of {} done", t.id());
         }
     }
 
@@ -345,32 +408,29 @@ final class TimestampChangeReader implements ChangeReader {
         Map<TableId, Map<List<String>, Long>> found = new LinkedHashMap<>();
         long s = seq;
         List<ChangeEvent> deletes = new ArrayList<>();
-        connection.setAutoCommit(false);
-        connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-        connection.setReadOnly(true);
-        try {
-            for (CapturedTable t : tables) {
-                if (events.size() + deletes.size() >= max) {
-                    break;
-                }
-                Map<List<String>, Long> pending = pendingForget.get(t.id());
-                Set<List<String>> skip = new HashSet<>(pending.keySet());
-                for (KeyReconciler.Missing m : reconciler.missing(connection, t, max - events.size() - deletes.size(),
-                        skip)) {
-                    s++;
-                    found.computeIfAbsent(t.id(), k -> new LinkedHashMap<>()).put(m.texts(), s);
-                    deletes.add(new ChangeEvent(Op.DELETE, null, null, m.key(),
-                            source(t, SourceInfo.SNAPSHOT_FALSE, null, null, m.texts()), System.currentTimeMillis(),
-                            null, PositionCodec.encode(s, bound, positions)));
-                }
+        // each statement in a snapshot of its own (autocommit): see KeyReconciler for why that is enough
+        for (CapturedTable t : tables) {
+            if (events.size() + deletes.size() >= max) {
+                break;
             }
-            connection.commit();
-        } catch (SQLException | RuntimeException e) {
-            connection.rollback();
-            throw e;
-        } finally {
-            connection.setReadOnly(false);
-            connection.setAutoCommit(true);
+            List<String> upTo = null;
+            if (positions.get(t.id()).partial()) {
+                // its keys seen are complete only as far as its first snapshot got: look there only
+                if (!snapshot.hasDelivered(t.id())) {
+                    continue;
+                }
+                upTo = snapshot.deliveredUpTo();
+            }
+            Map<List<String>, Long> pending = pendingForget.get(t.id());
+            Set<List<String>> skip = new HashSet<>(pending.keySet());
+            for (KeyReconciler.Missing m : reconciler.missing(connection, t, max - events.size() - deletes.size(),
+                    skip, upTo)) {
+                s++;
+                found.computeIfAbsent(t.id(), k -> new LinkedHashMap<>()).put(m.texts(), s);
+                deletes.add(new ChangeEvent(Op.DELETE, null, null, m.key(),
+                        source(t, SourceInfo.SNAPSHOT_FALSE, null, null, m.texts()), System.currentTimeMillis(),
+                        null, position(s, snapshot.progress())));
+            }
         }
         seq = s;
         found.forEach((id, keys) -> pendingForget.get(id).putAll(keys));

@@ -14,7 +14,8 @@ import java.util.List;
  * whose {@link #COLUMN timestamp column} lies below a watermark that never passes the start of a
  * transaction still in flight, pages with keyset pagination on (timestamp, primary key), reports
  * soft deletes through {@link #DELETED_COLUMN} and hard deletes through key reconciliation
- * ({@link #RECONCILE_EVERY_POLLS}). See {@code docs/timestamp.md}.
+ * ({@link #RECONCILE_EVERY_POLLS}), and snapshots tables in primary-key chunks while it streams
+ * (at the first start, for tables added later, and on demand). See {@code docs/timestamp.md}.
  */
 public final class TimestampChangeSourceProvider implements ChangeSourceProvider {
 

@@ -22,11 +22,12 @@ import java.util.List;
  * @param stateSchema    {@code cdc.timestamp.state-schema}
  * @param installTrigger {@code cdc.timestamp.install-trigger}
  * @param ddl            how installing the trigger waits for a table's lock ({@code cdc.ddl.*})
+ * @param snapshotChunkSize {@code cdc.snapshot.chunk-size}: rows a snapshot reads per chunk
  */
 record TimestampSettings(String name, List<TableId> tables,
                          boolean snapshot, String column, String createdColumn, String deletedColumn,
                          Duration delay, int reconcileEvery, int chunkSize, String stateSchema,
-                         boolean installTrigger, DdlLockWait ddl) {
+                         boolean installTrigger, DdlLockWait ddl, int snapshotChunkSize) {
 
     static TimestampSettings from(CdcConfig c) {
         return new TimestampSettings(c.name(), c.tables(),
@@ -35,7 +36,7 @@ record TimestampSettings(String name, List<TableId> tables,
                 c.get(TimestampChangeSourceProvider.DELAY), c.get(TimestampChangeSourceProvider.RECONCILE_EVERY_POLLS),
                 c.get(TimestampChangeSourceProvider.RECONCILE_CHUNK_SIZE),
                 c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER),
-                DdlLockWait.of(c));
+                DdlLockWait.of(c), c.get(CdcConfig.SNAPSHOT_CHUNK_SIZE));
     }
 
     /** True when keys seen are kept, for the op rule and hard-delete detection. */
@@ -48,6 +49,6 @@ record TimestampSettings(String name, List<TableId> tables,
         return "TimestampSettings{name=" + name + ", tables=" + tables + ", column=" + column + ", createdColumn="
                 + createdColumn + ", deletedColumn=" + deletedColumn + ", delay=" + delay + ", reconcileEvery="
                 + reconcileEvery + ", chunkSize=" + chunkSize + ", stateSchema=" + stateSchema + ", installTrigger="
-                + installTrigger + "}";
+                + installTrigger + ", snapshotChunkSize=" + snapshotChunkSize + "}";
     }
 }
