@@ -1,6 +1,5 @@
 package io.cdckit.logbased;
 
-import io.cdckit.api.ChangeEvent;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -20,14 +19,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * slow handler holds the engine back, and the slot never confirms WAL whose changes were not
  * handled and saved. When the source closes, a waiting batch returns without marking the rest:
  * the engine then stops cleanly, and the unhandled records are read again on restart.
+ *
+ * <p>Besides changes, the snapshot's watermark messages are handed over in their place in the
+ * stream, so the reader sees each exactly between the changes committed before and after it; a
+ * poll stops right after one. They are not events: like a heartbeat's, a watermark's record is
+ * marked processed once the events before it were committed.
  */
 final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEvent<SourceRecord>> {
 
     private final RecordConverter converter;
+    private final String watermarkPrefix;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private final Condition progressed = lock.newCondition();
-    private final ArrayDeque<Handed> pending = new ArrayDeque<>();
+    private final ArrayDeque<Item> pending = new ArrayDeque<>();
 
     /** Sequence number of the last event handed over, and of the last one committed. */
     private long lastHanded;
@@ -37,11 +42,19 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
     private Throwable failure;
     private boolean closed;
 
-    private record Handed(long seq, ChangeEvent event) {
+    /**
+     * A change or a watermark, in stream order.
+     *
+     * @param seq       for a change its sequence number; for a watermark that of the last change before it
+     * @param change    the change, or null for a watermark
+     * @param watermark the watermark, or null for a change
+     */
+    record Item(long seq, RecordConverter.Change change, RecordConverter.Watermark watermark) {
     }
 
-    EngineBridge(RecordConverter converter) {
+    EngineBridge(RecordConverter converter, String watermarkPrefix) {
         this.converter = converter;
+        this.watermarkPrefix = watermarkPrefix;
     }
 
     @Override
@@ -50,7 +63,7 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
             throws InterruptedException {
         // the sequence number each record waits for: that of the last event at or before it
         long[] needs = new long[records.size()];
-        List<Handed> handed = new ArrayList<>(records.size());
+        List<Item> handed = new ArrayList<>(records.size());
         long seq;
         lock.lock();
         try {
@@ -59,9 +72,15 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
             lock.unlock();
         }
         for (int i = 0; i < records.size(); i++) {
-            ChangeEvent event = converter.convert(records.get(i).record());
-            if (event != null) {
-                handed.add(new Handed(++seq, event));
+            SourceRecord record = records.get(i).record();
+            RecordConverter.Change change = converter.change(record);
+            if (change != null) {
+                handed.add(new Item(++seq, change, null));
+            } else {
+                RecordConverter.Watermark watermark = RecordConverter.watermark(record, watermarkPrefix);
+                if (watermark != null) {
+                    handed.add(new Item(seq, null, watermark));
+                }
             }
             needs[i] = seq;
         }
@@ -115,8 +134,12 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         }
     }
 
-    /** Up to {@code max} events, waiting up to {@code timeout} for the first. */
-    List<ChangeEvent> poll(int max, Duration timeout) throws Exception {
+    /**
+     * Up to {@code max} changes in stream order, with the watermarks between them, waiting up to
+     * {@code timeout} for the first item; stops after a watermark, so that what follows it can wait
+     * for what the reader delivers there.
+     */
+    List<Item> poll(int max, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lockInterruptibly();
         try {
@@ -128,11 +151,18 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
                 }
                 arrived.awaitNanos(left);
             }
-            List<ChangeEvent> out = new ArrayList<>(Math.min(max, pending.size()));
-            while (out.size() < max && !pending.isEmpty()) {
-                out.add(pending.poll().event());
+            List<Item> out = new ArrayList<>(Math.min(max, pending.size()));
+            int changes = 0;
+            while (changes < max && !pending.isEmpty()) {
+                Item item = pending.poll();
+                out.add(item);
+                if (item.change() != null) {
+                    changes++;
+                    polledUpTo = item.seq();
+                } else {
+                    break;
+                }
             }
-            polledUpTo += out.size();
             return out;
         } finally {
             lock.unlock();

@@ -15,13 +15,17 @@ import java.util.stream.Collectors;
 /**
  * The Debezium engine and PostgreSQL connector properties of a source: pgoutput over cdckit's
  * publication and slot, values in the forms {@link ConnectValues} converts exactly, truncates
- * captured, low-latency polling, offsets in a {@link SeededOffsetBackingStore}, and finally the
- * {@code cdc.log.debezium.*} pass-through properties, which win.
+ * captured, low-latency polling, offsets in a {@link SeededOffsetBackingStore}, the heartbeat and
+ * snapshot watermark messages let through, and finally the {@code cdc.log.debezium.*} pass-through
+ * properties, which win; a passed-through {@code message.prefix.include.list} gets the watermark
+ * prefix added.
  */
 final class EngineProperties {
 
     /** Prefix of the heartbeat messages written into the WAL. */
     static final String HEARTBEAT_PREFIX = "cdckit-heartbeat";
+    /** Prefix of the chunked snapshot's watermark messages written into the WAL. */
+    static final String WATERMARK_PREFIX = "cdckit-watermark";
     static final String PLACEHOLDER = "__debezium_unavailable_value";
 
     private EngineProperties() {
@@ -40,9 +44,13 @@ final class EngineProperties {
     /**
      * The engine's properties; the password is asked from the source's connections now, so a
      * reopened reader logs in with the current one.
+     *
+     * @param debeziumSnapshot true: Debezium takes its own snapshot of a fresh source
+     *                         ({@code snapshot.mode=initial}); false: it streams only
+     *                         ({@code no_data}), and cdckit's chunked snapshot reads the rows
      */
-    static Properties of(CdcConfig config, SourceConnections connections, String slot, String publication)
-            throws SQLException {
+    static Properties of(CdcConfig config, SourceConnections connections, String slot, String publication,
+                         boolean debeziumSnapshot) throws SQLException {
         Properties urlParts = Driver.parseURL(connections.url(), null);
         if (urlParts == null) {
             throw new CdcException("cdc.jdbc.url '" + CdcConfig.maskPasswords(connections.url()) + "' is not a PostgreSQL JDBC URL: use "
@@ -83,7 +91,7 @@ final class EngineProperties {
         p.setProperty("publication.autocreate.mode", "disabled");
         p.setProperty("lsn.flush.mode", "connector");
         p.setProperty("table.include.list", includeList(config.tables()));
-        p.setProperty("snapshot.mode", "initial".equals(config.get(CdcConfig.SNAPSHOT_MODE)) ? "initial" : "no_data");
+        p.setProperty("snapshot.mode", debeziumSnapshot ? "initial" : "no_data");
         p.setProperty("decimal.handling.mode", "precise");
         p.setProperty("binary.handling.mode", "bytes");
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
@@ -102,14 +110,20 @@ final class EngineProperties {
             p.setProperty("heartbeat.interval.ms", String.valueOf(heartbeat.toMillis()));
             p.setProperty("heartbeat.action.query",
                     "SELECT pg_logical_emit_message(false, '" + HEARTBEAT_PREFIX + "', '')");
-            p.setProperty("message.prefix.include.list", HEARTBEAT_PREFIX);
+            p.setProperty("message.prefix.include.list", HEARTBEAT_PREFIX + "," + WATERMARK_PREFIX);
         } else {
-            p.setProperty("message.prefix.exclude.list", ".*");
+            p.setProperty("message.prefix.include.list", WATERMARK_PREFIX);
         }
         p.setProperty("converters", "cdckit");
         p.setProperty("cdckit.type", PostgresTextConverter.class.getName());
         p.setProperty("errors.max.retries", "0");
         config.withPrefix("cdc.log.debezium.").forEach(p::setProperty);
+        // a snapshot's chunks are delivered where their high watermark passes: it must not be filtered out
+        String include = p.getProperty("message.prefix.include.list");
+        if (p.getProperty("message.prefix.exclude.list") == null && include != null
+                && java.util.Arrays.stream(include.split(",")).map(String::strip).noneMatch(WATERMARK_PREFIX::equals)) {
+            p.setProperty("message.prefix.include.list", include + "," + WATERMARK_PREFIX);
+        }
         return p;
     }
 

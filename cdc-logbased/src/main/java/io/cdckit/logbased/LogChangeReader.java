@@ -5,7 +5,9 @@ import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Position;
+import io.cdckit.api.SnapshotProgress;
 import io.cdckit.api.SourceInfo;
+import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
 import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
@@ -20,6 +22,8 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -29,13 +33,24 @@ import java.util.concurrent.TimeUnit;
  * Reads changes through Debezium's embedded engine. {@link #open} checks and prepares the
  * database, seeds the engine's offsets with the committed position and waits until the engine
  * streams (its slot then exists, so nothing committed afterwards is missed); {@link #poll} takes
- * the converted events the engine handed over; {@link #committed} lets the engine confirm them
- * to the slot; {@link #backlog} reports what the slot keeps on the server.
+ * the converted events the engine handed over, with the rows of the chunked snapshot
+ * ({@link WatermarkSnapshot}) where their high watermarks pass; {@link #committed} lets the engine
+ * confirm them to the slot; {@link #backlog} reports what the slot keeps on the server.
+ *
+ * <p>Every position carries the snapshot's progress and the captured tables besides Debezium's
+ * source offset, which alone seeds the engine. On servers before PostgreSQL 14, whose
+ * {@code pgoutput} does not send logical messages (the watermarks), Debezium takes the snapshot of
+ * a fresh source itself, in one transaction, and snapshots on demand are refused.
  */
 final class LogChangeReader implements ChangeReader {
 
     private static final Logger LOG = LoggerFactory.getLogger(LogChangeReader.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** The first server version whose pgoutput sends logical messages, which carry the watermarks. */
+    static final int CHUNKED_SNAPSHOT_VERSION = 140000;
+    /** Debezium's fields of an offset taken during its own snapshot. */
+    private static final List<String> DEBEZIUM_SNAPSHOT_FIELDS = List.of("snapshot", "last_snapshot_record",
+            "snapshot_completed");
 
     private final CdcConfig config;
     private final SourceConnections connections;
@@ -43,13 +58,16 @@ final class LogChangeReader implements ChangeReader {
     private final String publication;
     private final ByteSize maxRetainedWal;
     private final EngineBridge bridge;
+    private final WatermarkSnapshot snapshots;
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Throwable engineError;
     private volatile String engineMessage;
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private Thread engineThread;
-    private long events;
+    /** False before PostgreSQL 14: no watermarks, Debezium takes the initial snapshot. */
+    private volatile boolean chunked = true;
+    private long debeziumSnapshotRows;
     private long lastProgressLog = System.nanoTime();
     private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -59,7 +77,10 @@ final class LogChangeReader implements ChangeReader {
         this.slot = LogConfig.slot(config);
         this.publication = LogConfig.publication(config);
         this.maxRetainedWal = config.get(LogConfig.SLOT_MAX_RETAINED_WAL);
-        this.bridge = new EngineBridge(new RecordConverter(config.name(), EngineProperties.PLACEHOLDER));
+        this.bridge = new EngineBridge(new RecordConverter(config.name(), EngineProperties.PLACEHOLDER),
+                EngineProperties.WATERMARK_PREFIX);
+        this.snapshots = new WatermarkSnapshot(config.name(), config.tables(), config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE),
+                connections);
     }
 
     @Override
@@ -72,8 +93,11 @@ final class LogChangeReader implements ChangeReader {
                     config.get(CdcConfig.SNAPSHOT_MODE));
             after = null;
         }
+        boolean initial = "initial".equals(config.get(CdcConfig.SNAPSHOT_MODE));
         try (Connection c = connections.borrow()) {
             LogSetup setup = new LogSetup(c, DdlLockWait.of(config));
+            chunked = setup.serverVersion() >= CHUNKED_SNAPSHOT_VERSION;
+            snapshots.database(c.getCatalog());
             setup.checkWalLevel();
             setup.checkReplicationPrivilege();
             setup.checkTables(config.tables());
@@ -86,11 +110,15 @@ final class LogChangeReader implements ChangeReader {
             }
             setup.ensurePublication(publication, config.tables());
         }
-        SeededOffsetBackingStore.Seed seed = after == null ? null
+        Map<String, Object> offset = after == null ? null : positionToResume(after, initial);
+        if (after == null && chunked && initial) {
+            snapshots.begin(config.tables());
+        }
+        SeededOffsetBackingStore.Seed seed = offset == null ? null
                 : new SeededOffsetBackingStore.Seed(EngineProperties.engineName(config),
-                Map.of("server", EngineProperties.topicPrefix(config)), after.fields());
+                Map.of("server", EngineProperties.topicPrefix(config)), offset);
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(EngineProperties.of(config, connections, slot, publication))
+                .using(EngineProperties.of(config, connections, slot, publication, !chunked && initial))
                 .using(OffsetCommitPolicy.always())
                 .using(new DebeziumEngine.ConnectorCallback() {
                     @Override
@@ -132,6 +160,38 @@ final class LogChangeReader implements ChangeReader {
         }
     }
 
+    /**
+     * Sets the snapshot up as {@code after} says and returns the Debezium offset to resume after
+     * (null: none, the slot's own position).
+     */
+    private Map<String, Object> positionToResume(Position after, boolean initial) {
+        Map<String, Object> fields = new LinkedHashMap<>(after.fields());
+        if (!chunked) {
+            if (SnapshotProgress.from(after) != null) {
+                LOG.warn("Source '{}' stopped during a chunked snapshot, which needs PostgreSQL 14 or later; this "
+                        + "server is older, so the snapshot of {} does not continue: rebuild what you replicate "
+                        + "to from a new source on this server", config.name(), SnapshotProgress.from(after).tables());
+            }
+            List<TableId> before = SnapshotProgress.captured(after);
+            if (initial && before != null && !before.containsAll(config.tables())) {
+                LOG.warn("Source '{}' captures tables added to cdc.tables since its last run; this server is older "
+                        + "than PostgreSQL 14, so they are not snapshotted, only their changes from now on arrive",
+                        config.name());
+            }
+            return SeededOffsetBackingStore.debeziumOffset(fields);
+        }
+        if (fields.containsKey("snapshot") && !Boolean.TRUE.equals(fields.get("last_snapshot_record"))) {
+            LOG.info("Source '{}' stopped during a snapshot taken by Debezium in one transaction: taking a chunked "
+                    + "snapshot of {} instead, streaming from where that one began", config.name(), config.tables());
+            DEBEZIUM_SNAPSHOT_FIELDS.forEach(fields::remove);
+            snapshots.begin(config.tables());
+        } else {
+            DEBEZIUM_SNAPSHOT_FIELDS.forEach(fields::remove);
+            snapshots.resume(after, initial);
+        }
+        return SeededOffsetBackingStore.debeziumOffset(fields);
+    }
+
     private CdcException failure(boolean starting) {
         if (SlotGuard.isInvalidatedSlotError(engineError)) {
             return SlotGuard.invalidated(config.name(), slot, null, connections.masking().scrubbed(engineError));
@@ -157,18 +217,67 @@ final class LogChangeReader implements ChangeReader {
 
     @Override
     public List<ChangeEvent> poll(int maxEvents, Duration timeout) throws Exception {
-        List<ChangeEvent> out = bridge.poll(maxEvents, timeout);
-        if (!out.isEmpty()) {
-            events += out.size();
-            ChangeEvent last = out.get(out.size() - 1);
-            boolean lastOfSnapshot = SourceInfo.SNAPSHOT_LAST.equals(last.source().snapshot());
-            if (last.source().isSnapshot() && (lastOfSnapshot || System.nanoTime() - lastProgressLog > PROGRESS_NANOS)) {
-                lastProgressLog = System.nanoTime();
-                LOG.info("Source '{}' snapshot: {} rows read{}", config.name(), events,
-                        lastOfSnapshot ? ", done; streaming now" : " so far (now at " + last.table() + ")");
+        snapshots.failIfChunkFailed();
+        // the next chunk is read while the last one's rows are handed out: they still come before anything after it
+        snapshots.startChunkIfWanted();
+        if (snapshots.hasReadyRows()) {
+            return snapshots.take(maxEvents);
+        }
+        List<EngineBridge.Item> items = bridge.poll(maxEvents, timeout);
+        List<ChangeEvent> out = new ArrayList<>(items.size());
+        for (EngineBridge.Item item : items) {
+            if (item.change() != null) {
+                snapshots.observe(item.change());
+                out.add(item.change().event(snapshots.positionFields()));
+            } else {
+                snapshots.watermark(item.watermark());
             }
         }
+        if (snapshots.hasReadyRows() && out.size() < maxEvents) {
+            out.addAll(snapshots.take(maxEvents - out.size()));
+        }
+        if (!chunked && !out.isEmpty()) {
+            logDebeziumSnapshot(out);
+        }
         return out;
+    }
+
+    /** Progress of a snapshot Debezium takes (servers before PostgreSQL 14). */
+    private void logDebeziumSnapshot(List<ChangeEvent> out) {
+        ChangeEvent last = out.get(out.size() - 1);
+        if (!last.source().isSnapshot()) {
+            return;
+        }
+        debeziumSnapshotRows += out.stream().filter(e -> e.source().isSnapshot()).count();
+        boolean lastOfSnapshot = SourceInfo.SNAPSHOT_LAST.equals(last.source().snapshot());
+        if (lastOfSnapshot || System.nanoTime() - lastProgressLog > PROGRESS_NANOS) {
+            lastProgressLog = System.nanoTime();
+            LOG.info("Source '{}' snapshot: {} rows read{}", config.name(), debeziumSnapshotRows,
+                    lastOfSnapshot ? ", done; streaming now" : " so far (now at " + last.table() + ")");
+        }
+    }
+
+    /**
+     * Where the chunked snapshot stands, or null when none runs; any thread. Before PostgreSQL 14,
+     * where Debezium takes the snapshot, unknown: the committed position tells.
+     */
+    @Override
+    public SnapshotProgress snapshotProgress() {
+        return chunked ? snapshots.progress() : SnapshotProgress.UNKNOWN;
+    }
+
+    /**
+     * Queues a chunked snapshot of {@code tables} while the reader streams on.
+     *
+     * @throws UnsupportedOperationException before PostgreSQL 14, whose pgoutput sends no watermarks
+     */
+    @Override
+    public void snapshot(List<TableId> tables) {
+        if (!chunked) {
+            throw new UnsupportedOperationException("snapshots on demand with cdc.mode=log need PostgreSQL 14 or "
+                    + "later, whose pgoutput sends the logical messages that mark each chunk in the WAL");
+        }
+        snapshots.request(tables);
     }
 
     @Override
@@ -193,6 +302,7 @@ final class LogChangeReader implements ChangeReader {
     @Override
     public void close() throws Exception {
         bridge.close();
+        snapshots.close();
         if (engine == null) {
             return;
         }

@@ -38,6 +38,11 @@ final class LogSetup {
         this.ddl = ddl;
     }
 
+    /** The server's version number ({@code server_version_num}, e.g. 150004). */
+    int serverVersion() throws SQLException {
+        return Integer.parseInt(queryString("SHOW server_version_num"));
+    }
+
     /** Fails unless the server writes logical WAL. */
     void checkWalLevel() throws SQLException {
         String level = queryString("SHOW wal_level");

@@ -10,20 +10,49 @@ import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Turns one of Debezium's change records into a {@link ChangeEvent}: typed values, the
- * {@code source} block (commit time, transaction id, LSN), transaction metadata when requested,
- * and the record's source offset as the event's {@link Position}. Heartbeats, transaction
- * boundaries, logical messages and tombstones are not changes: they convert to null.
+ * Turns one of Debezium's change records into a {@link Change}: typed values, the {@code source}
+ * block (commit time, transaction id, LSN), transaction metadata when requested, and the record's
+ * source offset, which becomes the event's {@link Position} once the reader adds its own fields.
+ * Heartbeats, transaction boundaries, logical messages and tombstones are not changes: they
+ * convert to null; the snapshot's watermark messages convert to a {@link Watermark}.
  */
 final class RecordConverter {
 
     /** Debezium's envelope schema names end with this. */
     private static final String ENVELOPE = ".Envelope";
+
+    /**
+     * A converted change. The event is built on the reader's thread, when the fields the reader adds
+     * to every position (the snapshot's progress, the captured tables) are known.
+     *
+     * @param offset the record's source offset, as position fields
+     */
+    record Change(Op op, Map<String, Object> before, Map<String, Object> after, Map<String, Object> key,
+                  SourceInfo source, long tsMs, TransactionInfo transaction, Map<String, Object> offset) {
+
+        /** The event, its position being the offset with {@code extra} fields added. */
+        ChangeEvent event(Map<String, Object> extra) {
+            Map<String, Object> fields = new LinkedHashMap<>(offset);
+            fields.putAll(extra);
+            return new ChangeEvent(op, before, after, key, source, tsMs, transaction, new Position(fields));
+        }
+    }
+
+    /**
+     * A watermark message of a chunked snapshot, read back from the WAL.
+     *
+     * @param text   what the message says
+     * @param offset the record's source offset, as position fields
+     */
+    record Watermark(String text, Map<String, Object> offset) {
+    }
 
     private final String sourceName;
     private final ConnectValues values;
@@ -33,8 +62,8 @@ final class RecordConverter {
         this.values = new ConnectValues(unavailablePlaceholder);
     }
 
-    /** The event of a record, or null when the record is not a row or table change. */
-    ChangeEvent convert(SourceRecord record) {
+    /** The change of a record, or null when the record is not a row or table change. */
+    Change change(SourceRecord record) {
         Schema valueSchema = record.valueSchema();
         if (!(record.value() instanceof Struct value) || valueSchema == null || valueSchema.name() == null
                 || !valueSchema.name().endsWith(ENVELOPE)) {
@@ -54,18 +83,46 @@ final class RecordConverter {
                 src.getString("table"), optionalLong(src, "txId"), optionalLong(src, "lsn"),
                 optionalLong(src, "xmin"), optionalString(src, "sequence"));
         Long tsMs = value.getInt64("ts_ms");
-        return new ChangeEvent(op, op == Op.TRUNCATE ? null : before, op == Op.TRUNCATE ? null : after,
+        return new Change(op, op == Op.TRUNCATE ? null : before, op == Op.TRUNCATE ? null : after,
                 op == Op.TRUNCATE ? null : key, source, tsMs == null ? System.currentTimeMillis() : tsMs,
-                transaction(value, source.txId()), position(record.sourceOffset()));
+                transaction(value, source.txId()), offsetFields(record.sourceOffset()));
     }
 
-    /** The offset map of a record as a position (values are longs, strings and booleans). */
-    static Position position(Map<String, ?> offset) {
+    /**
+     * The watermark a record carries: a logical decoding message with the prefix
+     * {@code prefix}; null for every other record.
+     */
+    static Watermark watermark(SourceRecord record, String prefix) {
+        if (!(record.value() instanceof Struct value) || value.schema().field("message") == null
+                || value.schema().field("op") == null || !"m".equals(value.getString("op"))) {
+            return null;
+        }
+        Struct message = value.getStruct("message");
+        if (message == null || message.schema().field("prefix") == null || !prefix.equals(message.getString("prefix"))) {
+            return null;
+        }
+        Object content = message.get("content");
+        String text;
+        if (content instanceof byte[] b) {
+            text = new String(b, StandardCharsets.UTF_8);
+        } else if (content instanceof ByteBuffer bb) {
+            ByteBuffer copy = bb.duplicate();
+            byte[] b = new byte[copy.remaining()];
+            copy.get(b);
+            text = new String(b, StandardCharsets.UTF_8);
+        } else {
+            text = String.valueOf(content);
+        }
+        return new Watermark(text, offsetFields(record.sourceOffset()));
+    }
+
+    /** The offset map of a record as position fields (values are longs, strings and booleans). */
+    static Map<String, Object> offsetFields(Map<String, ?> offset) {
         Map<String, Object> fields = new LinkedHashMap<>();
         offset.forEach((k, v) -> fields.put(k, v == null || v instanceof String || v instanceof Boolean
                 || v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte
                 ? v : v.toString()));
-        return new Position(fields);
+        return fields;
     }
 
     /**

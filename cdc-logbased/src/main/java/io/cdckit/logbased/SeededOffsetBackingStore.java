@@ -6,6 +6,7 @@ import org.apache.kafka.connect.storage.MemoryOffsetBackingStore;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,6 +22,21 @@ public final class SeededOffsetBackingStore extends MemoryOffsetBackingStore {
 
     /** What to put into the store: the engine's name, its source partition and the offset. */
     record Seed(String engineName, Map<String, ?> partition, Map<String, ?> offset) {
+    }
+
+    /**
+     * The part of a position that is Debezium's source offset: without the fields cdckit adds to
+     * every position (the chunked snapshot's {@code snapshot.*} progress and the captured
+     * {@code tables}), which Debezium neither knows nor needs; null when nothing is left.
+     */
+    static Map<String, Object> debeziumOffset(Map<String, Object> position) {
+        Map<String, Object> offset = new LinkedHashMap<>();
+        position.forEach((k, v) -> {
+            if (!k.startsWith("snapshot.") && !k.equals("tables")) {
+                offset.put(k, v);
+            }
+        });
+        return offset.isEmpty() ? null : offset;
     }
 
     /** Creates an empty store; Debezium calls this. */
