@@ -67,7 +67,8 @@ public final class CdcConfig {
             "Tables to capture, comma-separated schema.table; double-quote parts with upper case, dots or spaces.");
     /** {@code initial} or {@code never}. */
     public static final ConfigKey<String> SNAPSHOT_MODE = ConfigKey.choice("cdc.snapshot.mode", "initial",
-            "initial: on first start, emit existing rows as op r, then stream; never: stream changes only.",
+            "initial: on first start (and for tables added later), read the existing rows as op r, chunk by chunk, "
+                    + "while the source streams; never: stream changes only.",
             "initial", "never");
     /** Rows per snapshot chunk. */
     public static final ConfigKey<Integer> SNAPSHOT_CHUNK_SIZE = ConfigKey.integer("cdc.snapshot.chunk-size", 4096, 1,
