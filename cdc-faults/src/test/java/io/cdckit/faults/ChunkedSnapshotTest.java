@@ -89,7 +89,7 @@ class ChunkedSnapshotTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (Strategy s : List.of(Strategy.TRIGGER_ROW)) {
+        for (Strategy s : List.of(Strategy.LOG, Strategy.TRIGGER_ROW, Strategy.TIMESTAMP)) {
             out.add(Arguments.of(s, Keys.COMPOSITE, LARGE));
             out.add(Arguments.of(s, Keys.TEXT, SMALL));
         }

@@ -98,7 +98,7 @@ class SnapshotResumeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"TRIGGER_ROW"})
+    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
     void aKilledCaptureResumesItsSnapshotAtTheChunkItWasIn(Strategy strategy, @TempDir Path dir) throws Exception {
         int rows = 60_000;
         TableId t = table("resumed", rows);
@@ -165,7 +165,7 @@ class SnapshotResumeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"TRIGGER_ROW"})
+    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
     void aSnapshotAskedForWhileStreamingAndOneSignalledThroughTheTable(Strategy strategy) {
         TableId t = table("on_demand", 5_000);
         Map<String, String> p = properties(strategy, "demand", "never", t);
@@ -186,11 +186,12 @@ class SnapshotResumeTest {
                 + source.config().name() + "', 'execute-snapshot', '{\"data-collections\": [\"public.on_demand\"]}')");
         await().atMost(WAIT).until(() -> new HashSet<>(readKeys(t)).size() == 5_001);
         await().atMost(WAIT).until(() -> "1".equals(db.queryForString(
-                "SELECT count(*) FROM cdckit_signals.signals WHERE processed_at IS NOT NULL AND result LIKE 'snapshot of%'")));
+                "SELECT count(*) FROM cdckit_signals.signals WHERE source_name = '" + source.config().name()
+                        + "' AND processed_at IS NOT NULL AND result LIKE 'snapshot of%'")));
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"TRIGGER_ROW"})
+    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
     void aTableAddedToTheConfigIsBackfilledOnRestartAndTheOthersAreNotReadAgain(Strategy strategy) {
         TableId first = table("first_table", 2_000);
         TableId added = table("added_table", 3_000);
@@ -209,7 +210,7 @@ class SnapshotResumeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"TRIGGER_ROW"})
+    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
     void aTableRemovedFromTheConfigMidSnapshotIsDroppedFromIt(Strategy strategy) {
         TableId removed = table("removed_table", 100_000);
         TableId kept = table("kept_table", 1_500);

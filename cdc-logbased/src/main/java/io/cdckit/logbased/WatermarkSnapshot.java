@@ -4,6 +4,7 @@ import io.cdckit.api.CdckitVersion;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Op;
 import io.cdckit.api.Position;
+import io.cdckit.api.SnapshotPlan;
 import io.cdckit.api.SnapshotProgress;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
@@ -129,33 +130,12 @@ final class WatermarkSnapshot implements AutoCloseable {
      * with {@code initial}, tables added to {@code cdc.tables} since are snapshotted too.
      */
     void resume(Position after, boolean initial) {
-        SnapshotProgress saved = SnapshotProgress.from(after);
-        // tables removed from cdc.tables since drop out of it
-        SnapshotProgress was = saved == null ? null : saved.retainOnly(captured);
-        setProgress(was);
-        if (was != null) {
-            LOG.info("Source '{}' resumes its snapshot of {} after key {} ({} rows in {} chunks so far; tables left: "
-                    + "{})", sourceName, was.table(), was.after(), was.rows(), was.chunks(), was.tables());
-        }
-        List<TableId> before = SnapshotProgress.captured(after);
-        if (initial && before != null) {
-            List<TableId> added = captured.stream().filter(t -> !before.contains(t)).toList();
-            if (!added.isEmpty()) {
-                LOG.info("Source '{}' captures {} since its last run: snapshotting them; the other tables stream on",
-                        sourceName, added);
-                request(added);
-            }
-        }
+        setProgress(SnapshotPlan.resume(sourceName, captured, after, initial));
     }
 
     /** Queues {@code more} tables, after those the snapshot still has. */
     void request(List<TableId> more) {
-        for (TableId t : more) {
-            if (!captured.contains(t)) {
-                throw new IllegalArgumentException("Table " + t + " is not captured by source '" + sourceName + "'");
-            }
-        }
-        setProgress(progress == null ? SnapshotProgress.of(more) : progress.plus(more));
+        setProgress(SnapshotPlan.request(sourceName, captured, progress, more));
         LOG.info("Source '{}' snapshots {} while it streams ({} rows a chunk)", sourceName, more, chunkSize);
     }
 

@@ -1,5 +1,6 @@
 package io.cdckit.timestamp;
 
+import io.cdckit.api.SnapshotPlan;
 import io.cdckit.api.SnapshotProgress;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
@@ -144,15 +145,10 @@ final class ChunkedSnapshot {
 
     /** Queues {@code more} tables, after those the snapshot still has. */
     void request(List<TableId> more) {
-        for (TableId t : more) {
-            if (!captured.contains(t)) {
-                throw new IllegalArgumentException("Table " + t + " is not captured by source '" + sourceName + "'");
-            }
-        }
         if (more.isEmpty()) {
             return;
         }
-        progress = progress == null ? SnapshotProgress.of(more) : progress.plus(more);
+        progress = SnapshotPlan.request(sourceName, captured, progress, more);
         if (!ready.isEmpty()) {
             afterReady = afterReady == null ? SnapshotProgress.of(more) : afterReady.plus(more);
         }

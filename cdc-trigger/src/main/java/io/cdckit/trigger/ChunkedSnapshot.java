@@ -4,6 +4,7 @@ import io.cdckit.api.CdckitVersion;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Op;
 import io.cdckit.api.Position;
+import io.cdckit.api.SnapshotPlan;
 import io.cdckit.api.SnapshotProgress;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
@@ -49,11 +50,20 @@ final class ChunkedSnapshot {
     private final int chunkSize;
     private final Map<TableId, CapturedTable> tables = new HashMap<>();
     private final Map<TableId, KeyChunks> chunkers = new HashMap<>();
-    private final ArrayDeque<ChangeEvent> ready = new ArrayDeque<>();
+    private final ArrayDeque<Ready> ready = new ArrayDeque<>();
+    /** The progress before the chunk whose rows are ready: the position of all its rows but the last. */
+    private SnapshotProgress beforeChunk;
     private String database;
     private volatile SnapshotProgress progress;
     private Pending pending;
     private long lastProgressLog = System.nanoTime();
+
+    /**
+     * A row of a delivered chunk, waiting to be handed out; its position is made then, so that a
+     * snapshot asked for meanwhile is in it.
+     */
+    private record Ready(ChangeEvent row, Position base, boolean lastOfChunk) {
+    }
 
     /** A chunk read, waiting for the log batch its snapshot closes to be delivered. */
     private record Pending(CapturedTable table, KeyChunks.Chunk chunk, List<String> upTo) {
@@ -86,33 +96,17 @@ final class ChunkedSnapshot {
      * {@code initial}, tables added to {@code cdc.tables} since are snapshotted too.
      */
     void resume(Position after, boolean initial) {
-        SnapshotProgress saved = SnapshotProgress.from(after);
-        progress = saved == null ? null : saved.retainOnly(captured);
         pending = null;
         ready.clear();
-        List<TableId> before = SnapshotProgress.captured(after);
-        if (progress != null) {
-            LOG.info("Source '{}' resumes its snapshot of {} after key {} ({} rows in {} chunks so far)", sourceName,
-                    progress.table(), progress.after(), progress.rows(), progress.chunks());
-        }
-        if (initial && before != null) {
-            List<TableId> added = captured.stream().filter(t -> !before.contains(t)).toList();
-            if (!added.isEmpty()) {
-                LOG.info("Source '{}' captures {} since its last run: snapshotting them; the other tables stream on",
-                        sourceName, added);
-                request(added);
-            }
-        }
+        progress = SnapshotPlan.resume(sourceName, captured, after, initial);
     }
 
     /** Queues {@code more} tables, after those the snapshot still has. */
     void request(List<TableId> more) {
-        for (TableId t : more) {
-            if (!captured.contains(t)) {
-                throw new IllegalArgumentException("Table " + t + " is not captured by source '" + sourceName + "'");
-            }
+        progress = SnapshotPlan.request(sourceName, captured, progress, more);
+        if (beforeChunk != null) {
+            beforeChunk = beforeChunk.plus(more);
         }
-        progress = progress == null ? SnapshotProgress.of(more) : progress.plus(more);
         LOG.info("Source '{}' snapshots {} while it streams", sourceName, more);
     }
 
@@ -185,17 +179,16 @@ final class ChunkedSnapshot {
             after = after.tableDone();
         }
         progress = after;
+        beforeChunk = before;
         List<Map<String, Object>> rows = chunk.rows();
         for (int i = 0; i < rows.size(); i++) {
             boolean lastOfChunk = i == rows.size() - 1;
             Map<String, Object> row = rows.get(i);
-            // a restart before the chunk's last row was committed reads the chunk again
-            Position position = withProgress(base, lastOfChunk ? after : before);
             String flag = lastOfChunk && after == null ? SourceInfo.SNAPSHOT_LAST : SourceInfo.SNAPSHOT_TRUE;
             SourceInfo source = new SourceInfo(CdckitVersion.get(), TriggerChangeSourceProvider.MODE, sourceName, null,
                     flag, database, p.table().id.schema(), p.table().id.table(), null, null, null, null);
-            ready.add(new ChangeEvent(Op.READ, null, row, p.table().schema.keyOf(row), source,
-                    System.currentTimeMillis(), null, position));
+            ready.add(new Ready(new ChangeEvent(Op.READ, null, row, p.table().schema.keyOf(row), source,
+                    System.currentTimeMillis(), null, base), base, lastOfChunk));
         }
         if (after != null && System.nanoTime() - lastProgressLog > PROGRESS_NANOS) {
             lastProgressLog = System.nanoTime();
@@ -206,11 +199,16 @@ final class ChunkedSnapshot {
         }
     }
 
-    /** Up to {@code max} rows of the delivered chunk. */
+    /** Up to {@code max} rows of the delivered chunk, with their positions as of now. */
     List<ChangeEvent> take(int max) {
         List<ChangeEvent> out = new ArrayList<>(Math.min(Math.max(max, 0), ready.size()));
         while (out.size() < max && !ready.isEmpty()) {
-            out.add(ready.poll());
+            Ready r = ready.poll();
+            // a restart before the chunk's last row was committed reads the chunk again
+            Position position = withProgress(r.base(), r.lastOfChunk() ? progress : beforeChunk);
+            ChangeEvent e = r.row();
+            out.add(new ChangeEvent(e.op(), e.before(), e.after(), e.key(), e.source(), e.tsMs(), e.transaction(),
+                    position));
         }
         return out;
     }
