@@ -21,10 +21,12 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * Turns the JMH JSON of a benchmark run into {@code docs/benchmarks.md}: the machine, the tables
+ * Turns the JMH JSON of benchmark runs into {@code docs/benchmarks.md}: the machine, the tables
  * of each benchmark with ratios to {@code none} and to raw Debezium, and the targets with whether
- * each is met. Usage: {@code BenchmarkReport RESULTS.json OUTPUT.md [NOTES.md]}; the notes (the
- * profiling before/after) are appended as they are.
+ * each is met. Usage: {@code BenchmarkReport RESULTS.json [MORE.json ...] OUTPUT.md [NOTES.md]}:
+ * the results of every file are read together (the suite's run and the snapshot run are separate
+ * files, so either can be run again alone); the notes (the profiling before/after) are appended as
+ * they are.
  */
 public final class BenchmarkReport {
 
@@ -36,6 +38,10 @@ public final class BenchmarkReport {
     static final double HEAP_TARGET_MB = 256;
     static final Map<String, Double> TRIGGER_WRITER_TARGETS = Map.of(
             "insertBatch", 0.5, "updateBatch", 0.35, "insertSingle", 0.85);
+    /** A chunked snapshot's rows/s against Debezium's initial snapshot (one transaction). */
+    static final double SNAPSHOT_VS_INITIAL_TARGET = 1.0;
+    /** A chunked snapshot's rows/s against Debezium's incremental snapshot. */
+    static final double SNAPSHOT_VS_INCREMENTAL_TARGET = 2.0;
 
     private static final String WRITE = "WriteOverheadBenchmark";
     private static final String THROUGHPUT = "CaptureThroughputBenchmark";
@@ -50,6 +56,15 @@ public final class BenchmarkReport {
     private static final Map<String, String> ALONE_VARIANTS = aloneVariants();
     private static final List<String> CAPTURE_STRATEGIES = List.of("log", "debezium-raw", "trigger-row",
             "trigger-statement", "timestamp");
+    private static final String SNAPSHOT = "SnapshotBenchmark";
+    /** cdckit's snapshots with a target, at the default chunk size. */
+    private static final List<SnapshotVariant> SNAPSHOT_STRATEGIES = List.of(SnapshotVariant.LOG,
+            SnapshotVariant.TRIGGER, SnapshotVariant.TIMESTAMP);
+    private static final List<SnapshotVariant> DEBEZIUM_INCREMENTAL = List.of(SnapshotVariant.DEBEZIUM_INCREMENTAL,
+            SnapshotVariant.DEBEZIUM_INCREMENTAL_SAME_CHUNK);
+    /** The trigger strategy's snapshot at each chunk size measured. */
+    private static final List<SnapshotVariant> TRIGGER_CHUNKS = List.of(SnapshotVariant.TRIGGER_1024,
+            SnapshotVariant.TRIGGER, SnapshotVariant.TRIGGER_16384);
 
     private static Map<String, String> aloneVariants() {
         Map<String, String> m = new LinkedHashMap<>();
@@ -68,6 +83,19 @@ public final class BenchmarkReport {
 
         String strategy() {
             return params.get("strategy");
+        }
+
+        /** The largest value of a counter over the measured iterations, NaN when missing. */
+        double counterMax(String name) {
+            List<Double> values = secondary.get(name);
+            return values == null ? Double.NaN
+                    : values.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+        }
+
+        /** How many measured iterations a counter has. */
+        int iterations(String name) {
+            List<Double> values = secondary.get(name);
+            return values == null ? 0 : values.size();
         }
 
         /** The mean of a counter over the measured iterations (JMH sums counters over iterations). */
@@ -90,16 +118,26 @@ public final class BenchmarkReport {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length < 2) {
-            System.err.println("Usage: BenchmarkReport RESULTS.json OUTPUT.md [NOTES.md]");
+        int jsons = 0;
+        while (jsons < args.length && args[jsons].endsWith(".json")) {
+            jsons++;
+        }
+        if (jsons == 0 || args.length < jsons + 1) {
+            System.err.println("Usage: BenchmarkReport RESULTS.json [MORE.json ...] OUTPUT.md [NOTES.md]");
             System.exit(2);
         }
-        Path json = Path.of(args[0]);
-        Path out = Path.of(args[1]);
-        String notes = args.length > 2 && Files.exists(Path.of(args[2]))
-                ? Files.readString(Path.of(args[2]), StandardCharsets.UTF_8) : "";
-        BenchmarkReport report = new BenchmarkReport(read(new ObjectMapper().readTree(json.toFile())));
-        String md = report.markdown(machine(), json.getFileName().toString(), notes);
+        List<Row> rows = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        ObjectMapper mapper = new ObjectMapper();
+        for (int i = 0; i < jsons; i++) {
+            Path json = Path.of(args[i]);
+            rows.addAll(read(mapper.readTree(json.toFile())));
+            names.add(json.getFileName().toString());
+        }
+        Path out = Path.of(args[jsons]);
+        String notes = args.length > jsons + 1 && Files.exists(Path.of(args[jsons + 1]))
+                ? Files.readString(Path.of(args[jsons + 1]), StandardCharsets.UTF_8) : "";
+        String md = new BenchmarkReport(rows).markdown(machine(), names, notes);
         Files.writeString(out, md, StandardCharsets.UTF_8);
         System.out.println("Wrote " + out);
     }
@@ -161,36 +199,74 @@ public final class BenchmarkReport {
     }
 
     String markdown(String machine, String jsonName, String notes) {
+        return markdown(machine, List.of(jsonName), notes);
+    }
+
+    /**
+     * The page for results read from the files {@code jsonNames}: the first is the suite's run,
+     * a {@code snapshots-<date>.json} the snapshot run (section 5).
+     */
+    String markdown(String machine, List<String> jsonNames, String notes) {
         StringBuilder body = new StringBuilder();
         writerTable(body);
         throughputTable(body);
         latencyTable(body);
         memoryTable(body);
+        snapshotTables(body);
 
+        List<String> suite = jsonNames.stream().filter(n -> !n.startsWith(SNAPSHOT_RESULTS_PREFIX)).toList();
+        List<String> snapshots = jsonNames.stream().filter(n -> n.startsWith(SNAPSHOT_RESULTS_PREFIX)).toList();
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
-        md.append("Generated by `cdc-benchmarks/run.sh` from the JMH results `cdc-benchmarks/results/").append(jsonName)
-                .append("` (a short suite: one fork, few and short iterations). Every number is from one run on one ")
+        md.append("Generated by `cdc-benchmarks/run.sh` from the JMH results ");
+        if (!suite.isEmpty()) {
+            md.append(files(suite)).append(" (a short suite: one fork, few and short iterations)");
+        }
+        if (!snapshots.isEmpty()) {
+            md.append(suite.isEmpty() ? "" : " and ").append(files(snapshots))
+                    .append(" (the snapshots of section 5, a run of their own)");
+        }
+        md.append(". Every number is from one run on one ")
                 .append("machine, with PostgreSQL on the same host; other work may have run alongside, so compare ")
                 .append("ratios within the run, not absolute figures across machines.\n\n");
         md.append("- **Machine:** ").append(machine).append('\n');
-        md.append("- **Date:** ").append(jsonName.replaceAll("\\.json$", "")).append("\n\n");
+        md.append("- **Date:** ").append(String.join(", ", suite.stream().map(BenchmarkReport::date).toList()));
+        if (!snapshots.isEmpty()) {
+            md.append(suite.isEmpty() ? "" : "; section 5: ")
+                    .append(String.join(", ", snapshots.stream().map(BenchmarkReport::date).toList()));
+        }
+        md.append("\n\n");
         md.append("## Targets\n\n| target | measured | met |\n|---|---|---|\n");
         targets.forEach(t -> md.append(t).append('\n'));
         md.append('\n').append(body);
         md.append("""
                 ## How to reproduce
 
-                    cdc-benchmarks/run.sh            # builds cdc-benchmarks/target/benchmarks.jar if needed, runs the short suite
+                    cdc-benchmarks/run.sh            # builds cdc-benchmarks/target/benchmarks.jar if needed, runs both parts
+                    cdc-benchmarks/run.sh suite      # sections 1-4 only (about 15 minutes on 2 cores)
+                    cdc-benchmarks/run.sh snapshots  # section 5 only (about 15 minutes on 2 cores)
+                    cdc-benchmarks/run.sh report     # regenerates this page from the latest results only
 
                 It starts its own throwaway PostgreSQL through the testkit (or uses `CDC_TEST_JDBC_URL`), writes
-                `cdc-benchmarks/results/<date>.json` and regenerates this page. Single benchmarks run with
+                `cdc-benchmarks/results/<date>.json` (sections 1-4) or `cdc-benchmarks/results/snapshots-<date>.json`
+                (section 5) and regenerates this page from the latest file of each. Single benchmarks run with
                 `java -jar cdc-benchmarks/target/benchmarks.jar LatencyBenchmark -p strategy=log` (any JMH option).
                 """);
         if (!notes.isBlank()) {
             md.append('\n').append(notes.strip()).append('\n');
         }
         return md.toString();
+    }
+
+    /** The prefix of the snapshot run's results file, {@code snapshots-<date>.json}. */
+    static final String SNAPSHOT_RESULTS_PREFIX = "snapshots-";
+
+    private static String files(List<String> names) {
+        return String.join(", ", names.stream().map(n -> "`cdc-benchmarks/results/" + n + "`").toList());
+    }
+
+    private static String date(String jsonName) {
+        return jsonName.replaceAll("\\.json$", "").replaceFirst("^" + SNAPSHOT_RESULTS_PREFIX, "");
     }
 
     private Optional<Row> find(String benchmark, Predicate<Row> filter) {
@@ -429,6 +505,249 @@ public final class BenchmarkReport {
             }
         }
         md.append('\n');
+    }
+
+    /**
+     * A snapshot counter of {@code variant} under {@code load} ({@code Idle}, {@code Writer}): the
+     * mean over the rounds that measured it, NaN when none did.
+     */
+    private static double snap(Row r, SnapshotVariant variant, String load, String figure) {
+        List<Double> values = r.secondary().get(variant.counterPrefix() + load + figure);
+        if (values == null) {
+            return Double.NaN;
+        }
+        return values.stream().mapToDouble(Double::doubleValue).filter(v -> v > 0).average().orElse(Double.NaN);
+    }
+
+    /** The largest value of a snapshot counter over the rounds and both loads. */
+    private static double snapMax(Row r, SnapshotVariant variant, String figure) {
+        double idle = r.counterMax(variant.counterPrefix() + "Idle" + figure);
+        double writer = r.counterMax(variant.counterPrefix() + "Writer" + figure);
+        double max = Math.max(idle > 0 ? idle : Double.NEGATIVE_INFINITY, writer > 0 ? writer : Double.NEGATIVE_INFINITY);
+        return Double.isInfinite(max) ? Double.NaN : max;
+    }
+
+    /** The faster of Debezium's incremental snapshots under {@code load}, or empty when none ran. */
+    private static Optional<SnapshotVariant> fastestIncremental(Row r, String load) {
+        SnapshotVariant best = null;
+        for (SnapshotVariant v : DEBEZIUM_INCREMENTAL) {
+            double rate = snap(r, v, load, "RowsPerSecond");
+            if (!Double.isNaN(rate) && (best == null || rate > snap(r, best, load, "RowsPerSecond"))) {
+                best = v;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    private static String chunk(SnapshotVariant v) {
+        int chunk = v.effectiveChunkSize();
+        return chunk == 0 ? "whole table" : num(chunk);
+    }
+
+    private void snapshotTables(StringBuilder md) {
+        Optional<Row> found = find(SNAPSHOT, r -> true);
+        if (found.isEmpty()) {
+            return;
+        }
+        Row r = found.get();
+        String rows = num(Double.parseDouble(r.params().get("rows")));
+        int rounds = r.iterations("writerWritesPerSecond");
+        md.append("## 5. Snapshot of a ").append(rows).append("-row table\n\n");
+        md.append("Rows/s of a fresh snapshot of an orders table of ").append(rows).append(" rows, from creating the ")
+                .append("source (or Debezium's engine) until the handler, which only counts, holds the table's last ")
+                .append("row; idle, and while one session writes ").append(r.params().get("writesPerSecond"))
+                .append(" single-row autocommit statements per second to the same table (in turns an update of a ")
+                .append("random row of the table, an insert, and a delete of a row it inserted; it does not catch up ")
+                .append("when the machine slows it down, so the rate it kept is shown). The time includes what a fresh ")
+                .append("source does first: the trigger strategy installs its triggers, the log strategy and Debezium ")
+                .append("create a replication slot. cdckit's strategies run with `cdc.snapshot.mode=initial` and the ")
+                .append("default `cdc.snapshot.chunk-size` (").append(num(SnapshotVariant.cdckitChunkSize()))
+                .append("); `trigger` is the default statement flavour. Debezium's embedded engine runs as in ")
+                .append("section 2: `debezium-initial` with `snapshot.mode=initial` (the whole table in one ")
+                .append("REPEATABLE READ transaction), `debezium-incremental` with `snapshot.mode=no_data` and an ")
+                .append("`execute-snapshot` signal of type `incremental` inserted into its signal table, at its default ")
+                .append("`incremental.snapshot.chunk.size` (").append(num(SnapshotVariant.debeziumChunkSize()))
+                .append(") and, as `debezium-incremental-same-chunk`, at cdckit's chunk size. Under the writer, a row ")
+                .append("whose read Debezium's incremental snapshot drops because the row changed while its chunk was ")
+                .append("open, or that timestamp polling delivers as its update, is held once that change arrived. ")
+                .append("The variants are measured interleaved: each has its own database on the same server, and ")
+                .append("they take turns, ").append(rounds).append(rounds == 1 ? " round" : " rounds")
+                .append(Integer.parseInt(r.params().getOrDefault("warmupRows", "0")) > 0
+                        ? " after a warm-up snapshot of a smaller table" : "")
+                .append("; the mean of the rounds is shown, and a variant with no figure under a load was not ")
+                .append("measured under it. ")
+                .append("× initial and × incremental are ratios to Debezium's initial snapshot and to the faster of ")
+                .append("its two incremental snapshots (named in the targets) under the same load. All run in one JVM ")
+                .append("with `-Xmx256m`; peak heap used is sampled every 5 ms during each snapshot (garbage not yet ")
+                .append("collected included), from a collection just before it, and the live set is the heap in use ")
+                .append("after collections; both are the largest over rounds and loads.\n\n");
+        md.append("| snapshot | chunk rows set | idle rows/s | × initial | × incremental | writer rows/s | × initial | ")
+                .append("× incremental | writes/s kept | peak heap used MB | peak live set MB |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        List<SnapshotVariant> shown = new ArrayList<>(SNAPSHOT_STRATEGIES);
+        shown.add(SnapshotVariant.DEBEZIUM_INITIAL);
+        shown.addAll(DEBEZIUM_INCREMENTAL);
+        for (SnapshotVariant v : shown) {
+            if (Double.isNaN(snap(r, v, "Idle", "RowsPerSecond")) && Double.isNaN(snap(r, v, "Writer", "RowsPerSecond"))) {
+                continue;
+            }
+            md.append("| ").append(v.paramName()).append(" | ").append(chunk(v));
+            for (String load : List.of("Idle", "Writer")) {
+                double rate = snap(r, v, load, "RowsPerSecond");
+                double initial = snap(r, SnapshotVariant.DEBEZIUM_INITIAL, load, "RowsPerSecond");
+                double incremental = fastestIncremental(r, load).map(f -> snap(r, f, load, "RowsPerSecond"))
+                        .orElse(Double.NaN);
+                md.append(" | ").append(num(rate)).append(" | ").append(ratio(rate / initial)).append(" | ")
+                        .append(ratio(rate / incremental));
+            }
+            md.append(" | ").append(num(snap(r, v, "Writer", "WritesPerSecond")))
+                    .append(" | ").append(num(snapMax(r, v, "PeakHeapMb"))).append(" | ")
+                    .append(num(snapMax(r, v, "LiveHeapMb"))).append(" |\n");
+        }
+        md.append('\n');
+        snapshotTargets(r, rows);
+        chunkTable(md, r);
+    }
+
+    private void snapshotTargets(Row r, String rows) {
+        for (SnapshotVariant v : SNAPSHOT_STRATEGIES) {
+            if (Double.isNaN(snap(r, v, "Idle", "RowsPerSecond")) && Double.isNaN(snap(r, v, "Writer", "RowsPerSecond"))) {
+                continue;
+            }
+            snapshotTarget(r, v, "Debezium's initial snapshot", SNAPSHOT_VS_INITIAL_TARGET,
+                    load -> Optional.of(SnapshotVariant.DEBEZIUM_INITIAL));
+            snapshotTarget(r, v, "Debezium's incremental snapshot", SNAPSHOT_VS_INCREMENTAL_TARGET,
+                    load -> fastestIncremental(r, load));
+        }
+        for (SnapshotVariant v : SNAPSHOT_STRATEGIES) {
+            double peak = snapMax(r, v, "PeakHeapMb");
+            if (Double.isNaN(peak)) {
+                continue;
+            }
+            target("heap snapshotting " + rows + " rows, " + v.paramName() + " ≤ " + num(HEAP_TARGET_MB) + " MB",
+                    num(peak) + " MB peak used (live set " + num(snapMax(r, v, "LiveHeapMb")) + " MB)",
+                    peak <= HEAP_TARGET_MB);
+        }
+    }
+
+    /**
+     * A snapshot target met when {@code v}'s rows/s, the mean of the rounds, reach {@code goal}× the
+     * reference's, idle and under the writer; the lowest and highest ratio of a single round follow.
+     */
+    private void snapshotTarget(Row r, SnapshotVariant v, String reference, double goal,
+                                java.util.function.Function<String, Optional<SnapshotVariant>> referenceOf) {
+        List<String> parts = new ArrayList<>();
+        boolean met = true;
+        for (String load : List.of("Idle", "Writer")) {
+            double rate = snap(r, v, load, "RowsPerSecond");
+            Optional<SnapshotVariant> ref = referenceOf.apply(load);
+            double refRate = ref.map(x -> snap(r, x, load, "RowsPerSecond")).orElse(Double.NaN);
+            if (Double.isNaN(rate) || Double.isNaN(refRate)) {
+                continue;
+            }
+            double x = rate / refRate;
+            met &= x >= goal;
+            String chunkNote = ref.get().kind() == SnapshotVariant.Kind.DEBEZIUM_INCREMENTAL
+                    ? ", its chunk " + chunk(ref.get()) : "";
+            List<Double> rounds = perRound(r, v, ref.get(), load);
+            String roundsNote = rounds.size() < 2 ? ""
+                    : "; rounds " + ratio(rounds.stream().mapToDouble(Double::doubleValue).min().orElseThrow()) + "–"
+                            + ratio(rounds.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
+            parts.add((load.equals("Idle") ? "idle " : "writer ") + ratio(x, goal) + " (" + num(rate) + " vs "
+                    + num(refRate) + " rows/s" + chunkNote + roundsNote + ")");
+        }
+        if (parts.isEmpty()) {
+            return;
+        }
+        target("snapshot, " + v.paramName() + " ≥ " + (goal == Math.rint(goal) ? String.format(Locale.ROOT, "%.1f", goal)
+                        : String.valueOf(goal)) + "× " + reference + ", idle and under a writer",
+                String.join("; ", parts), met);
+    }
+
+    /**
+     * The per-round ratios of {@code v}'s rows/s to {@code ref}'s under {@code load}, for the rounds
+     * that measured both (the rounds of a run are in the same order in every counter).
+     */
+    private static List<Double> perRound(Row r, SnapshotVariant v, SnapshotVariant ref, String load) {
+        List<Double> a = r.secondary().get(v.counterPrefix() + load + "RowsPerSecond");
+        List<Double> b = r.secondary().get(ref.counterPrefix() + load + "RowsPerSecond");
+        List<Double> out = new ArrayList<>();
+        if (a == null || b == null) {
+            return out;
+        }
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            if (a.get(i) > 0 && b.get(i) > 0) {
+                out.add(a.get(i) / b.get(i));
+            }
+        }
+        return out;
+    }
+
+    /** The trigger strategy's snapshot at each chunk size, and the fastest one here. */
+    private void chunkTable(StringBuilder md, Row r) {
+        List<SnapshotVariant> measured = TRIGGER_CHUNKS.stream()
+                .filter(v -> !Double.isNaN(snap(r, v, "Idle", "RowsPerSecond"))
+                        || !Double.isNaN(snap(r, v, "Writer", "RowsPerSecond")))
+                .toList();
+        if (measured.size() < 2 || !measured.contains(SnapshotVariant.TRIGGER)) {
+            return;
+        }
+        md.append("**Chunk size.** The trigger strategy's snapshot at ").append(measured.size())
+                .append(" `cdc.snapshot.chunk-size` values, in the same rounds: rows/s, and in brackets the ratio ")
+                .append("to the default ").append(num(SnapshotVariant.cdckitChunkSize()))
+                .append(" (mean of the rounds; the lowest and highest ratio of a single round):\n\n");
+        md.append("| chunk rows | idle rows/s | writer rows/s | peak heap used MB | peak live set MB |\n")
+                .append("|---:|---:|---:|---:|---:|\n");
+        Map<String, SnapshotVariant> best = new LinkedHashMap<>();
+        Map<String, Integer> sizes = new LinkedHashMap<>();
+        for (SnapshotVariant v : measured) {
+            md.append("| ").append(chunk(v)).append(v == SnapshotVariant.TRIGGER ? " (default)" : "");
+            for (String load : List.of("Idle", "Writer")) {
+                double rate = snap(r, v, load, "RowsPerSecond");
+                double def = snap(r, SnapshotVariant.TRIGGER, load, "RowsPerSecond");
+                md.append(" | ").append(num(rate));
+                List<Double> rounds = perRound(r, v, SnapshotVariant.TRIGGER, load);
+                if (v != SnapshotVariant.TRIGGER && !Double.isNaN(rate) && !Double.isNaN(def)) {
+                    md.append(" (").append(ratio(rate / def));
+                    if (rounds.size() > 1) {
+                        md.append("; ").append(ratio(rounds.stream().mapToDouble(Double::doubleValue).min().orElseThrow()))
+                                .append("–").append(ratio(rounds.stream().mapToDouble(Double::doubleValue).max()
+                                        .orElseThrow()));
+                    }
+                    md.append(')');
+                }
+                SnapshotVariant b = best.get(load);
+                if (!Double.isNaN(rate)) {
+                    sizes.merge(load, 1, Integer::sum);
+                    if (b == null || rate > snap(r, b, load, "RowsPerSecond")) {
+                        best.put(load, v);
+                    }
+                }
+            }
+            md.append(" | ").append(num(snapMax(r, v, "PeakHeapMb"))).append(" | ")
+                    .append(num(snapMax(r, v, "LiveHeapMb"))).append(" |\n");
+        }
+        md.append('\n');
+        List<String> fastest = new ArrayList<>();
+        for (Map.Entry<String, SnapshotVariant> e : best.entrySet()) {
+            if (sizes.get(e.getKey()) < 2) {
+                continue;
+            }
+            String load = e.getKey().equals("Idle") ? "idle" : "under the writer";
+            SnapshotVariant v = e.getValue();
+            if (v == SnapshotVariant.TRIGGER) {
+                fastest.add(chunk(v) + " rows " + load + " (the default)");
+            } else {
+                List<Double> rounds = perRound(r, v, SnapshotVariant.TRIGGER, e.getKey());
+                long ahead = rounds.stream().filter(x -> x > 1).count();
+                fastest.add(chunk(v) + " rows " + load + " (ahead of the default in " + ahead + " of " + rounds.size()
+                        + (rounds.size() == 1 ? " round)" : " rounds)"));
+            }
+        }
+        if (!fastest.isEmpty()) {
+            md.append("Fastest on this machine, by the mean of the rounds: ").append(String.join(", ", fastest))
+                    .append(".\n\n");
+        }
     }
 
     private void target(String what, String measured, boolean met) {

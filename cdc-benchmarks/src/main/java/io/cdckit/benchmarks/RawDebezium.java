@@ -13,9 +13,11 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Debezium's embedded engine on the orders table without cdckit: the reference the log-based
@@ -38,16 +40,9 @@ final class RawDebezium extends Capture {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Throwable error;
 
-    private RawDebezium(Orders orders, EventSink sink) {
-        String name = "raw_" + orders.database().name();
-        try (Connection c = orders.database().connect(); Statement st = c.createStatement()) {
-            st.execute("ALTER TABLE public.orders REPLICA IDENTITY FULL");
-            st.execute("CREATE PUBLICATION " + name + "_pub FOR TABLE public.orders");
-        } catch (SQLException e) {
-            throw new IllegalStateException("Cannot prepare the publication for raw Debezium", e);
-        }
+    private RawDebezium(Properties properties, Consumer<SourceRecord> consumer) {
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
-                .using(properties(orders, name))
+                .using(properties)
                 .using(OffsetCommitPolicy.always())
                 .using(new DebeziumEngine.ConnectorCallback() {
                     @Override
@@ -65,7 +60,7 @@ final class RawDebezium extends Capture {
                 .notifying((List<RecordChangeEvent<SourceRecord>> records,
                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) -> {
                     for (RecordChangeEvent<SourceRecord> r : records) {
-                        accept(r.record(), sink);
+                        consumer.accept(r.record());
                         committer.markProcessed(r);
                     }
                     committer.markBatchFinished();
@@ -76,7 +71,30 @@ final class RawDebezium extends Capture {
     }
 
     static RawDebezium start(Orders orders, EventSink sink) {
-        RawDebezium raw = new RawDebezium(orders, sink);
+        String name = "raw_" + orders.database().name();
+        try (Connection c = orders.database().connect(); Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE public.orders REPLICA IDENTITY FULL");
+            st.execute("CREATE PUBLICATION " + name + "_pub FOR TABLE public.orders");
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot prepare the publication for raw Debezium", e);
+        }
+        return start(properties(orders, name), r -> accept(r, sink));
+    }
+
+    /**
+     * An engine with this class's properties for connector {@code name}, changed by
+     * {@code overrides} (a snapshot mode, a signal table, an existing publication), handing every
+     * record to {@code consumer} on the engine's thread. Returns once the task started.
+     */
+    static RawDebezium start(Orders orders, String name, Map<String, String> overrides,
+                             Consumer<SourceRecord> consumer) {
+        Properties p = properties(orders, name);
+        p.putAll(overrides);
+        return start(p, consumer);
+    }
+
+    private static RawDebezium start(Properties properties, Consumer<SourceRecord> consumer) {
+        RawDebezium raw = new RawDebezium(properties, consumer);
         raw.thread.start();
         try {
             if (!raw.started.await(60, TimeUnit.SECONDS)) {

@@ -1,14 +1,17 @@
 package io.cdckit.benchmarks;
 
 import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -93,6 +96,36 @@ class BenchmarksSmokeTest {
                 .build()).run();
         assertThat(results).hasSize(5);
         results.forEach(r -> assertThat(r.getSecondaryResults().get("peakHeapUsedMb").getScore()).as(label(r)).isPositive());
+    }
+
+    /**
+     * Every snapshot variant, idle and under the concurrent writer, on a tiny table: each must
+     * deliver every row (the benchmark fails otherwise) and report its rate, heap and the writer's
+     * rate.
+     */
+    @Test
+    void snapshotOfEveryVariantIdleAndUnderAWriter() throws Exception {
+        String all = String.join(",", Arrays.stream(SnapshotVariant.values()).map(SnapshotVariant::paramName).toList());
+        Collection<RunResult> results = new Runner(tiny(SnapshotBenchmark.class.getName() + "\\.")
+                .param("idle", all)
+                .param("writer", all)
+                .param("rows", "2000")
+                .param("warmupRows", "0")
+                .build()).run();
+        assertThat(results).hasSize(1);
+        Map<String, Result> counters = results.iterator().next().getSecondaryResults();
+        for (SnapshotVariant v : SnapshotVariant.values()) {
+            for (String load : List.of("Idle", "Writer")) {
+                for (String figure : List.of("RowsPerSecond", "PeakHeapMb")) {
+                    String name = v.counterPrefix() + load + figure;
+                    assertThat(counters.get(name)).as(name).isNotNull();
+                    assertThat(counters.get(name).getScore()).as(name).isPositive();
+                }
+            }
+            String writes = v.counterPrefix() + "WriterWritesPerSecond";
+            assertThat(counters.get(writes).getScore()).as(writes).isPositive();
+        }
+        assertThat(counters.get("writerWritesPerSecond").getScore()).isPositive();
     }
 
     private static String label(RunResult r) {

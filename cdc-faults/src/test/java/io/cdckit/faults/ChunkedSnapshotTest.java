@@ -90,7 +90,9 @@ class ChunkedSnapshotTest {
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
         for (Strategy s : List.of(Strategy.LOG, Strategy.TRIGGER_ROW, Strategy.TIMESTAMP)) {
-            out.add(Arguments.of(s, Keys.COMPOSITE, LARGE));
+            // timestamp: key reconciliation over a million keys takes seconds a run and slows the snapshot
+            // several times over; its million-row snapshot is measured by the benchmark, tested here smaller
+            out.add(Arguments.of(s, Keys.COMPOSITE, s == Strategy.TIMESTAMP ? 3 * SMALL : LARGE));
             out.add(Arguments.of(s, Keys.TEXT, SMALL));
         }
         return out.stream();
@@ -119,6 +121,10 @@ class ChunkedSnapshotTest {
         p.put("cdc.snapshot.chunk-size", "2048");
         p.put("cdc.batch.max-size", "2048");
         p.put("cdc.poll.interval", "20ms");
+        if (strategy == Strategy.TIMESTAMP) {
+            // hashing a million keys takes seconds: reconcile now and then, as a large table would be
+            p.put("cdc.timestamp.reconcile.every-polls", "200");
+        }
         ChangeSource source = ChangeSources.create(CdcConfig.from(p));
         closeables.add(source);
         AtomicLong reads = new AtomicLong();
@@ -148,7 +154,7 @@ class ChunkedSnapshotTest {
         assertThat(writers.writes.get()).as("writes during the snapshot").isPositive();
         assertThat(longestTransactionMs).as("longest transaction of the source while it snapshotted")
                 .isLessThan(10_000);
-        if (rows >= LARGE) {
+        if (rows >= 3 * SMALL) {
             // a snapshot this long is sampled many times: an xmin held from the start would show as one value
             assertThat(xmins).as("distinct backend_xmin of the source's sessions: it moves on").hasSizeGreaterThan(1);
         }
