@@ -6,7 +6,6 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
-import org.jdbi.v3.core.statement.SqlStatements;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,8 +58,7 @@ final class JdbcOffsetStore implements OffsetStore {
             throw new CdcException("The offset table needs a schema and a name: set cdc.offset.jdbc.schema and "
                     + "cdc.offset.jdbc.table to non-empty values.");
         }
-        this.jdbi = Jdbi.create(Objects.requireNonNull(dataSource, "dataSource"));
-        jdbi.getConfig(SqlStatements.class).setSqlParser(new PositionalSqlParser());
+        this.jdbi = PositionalSqlParser.jdbi(Objects.requireNonNull(dataSource, "dataSource"));
         this.masking = masking;
         this.description = description;
         this.owned = owned;

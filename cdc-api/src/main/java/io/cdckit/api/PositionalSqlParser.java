@@ -1,8 +1,12 @@
 package io.cdckit.api;
 
+import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.ParsedSql;
 import org.jdbi.v3.core.statement.SqlParser;
+import org.jdbi.v3.core.statement.SqlStatements;
 import org.jdbi.v3.core.statement.StatementContext;
+
+import javax.sql.DataSource;
 
 /**
  * Jdbi's SQL parser for statements with positional {@code ?} parameters only, which reads
@@ -11,6 +15,13 @@ import org.jdbi.v3.core.statement.StatementContext;
  * misreads such names, and cdckit quotes every identifier a user may choose.
  */
 final class PositionalSqlParser implements SqlParser {
+
+    /** Jdbi over {@code dataSource}, with this parser. */
+    static Jdbi jdbi(DataSource dataSource) {
+        Jdbi jdbi = Jdbi.create(dataSource);
+        jdbi.getConfig(SqlStatements.class).setSqlParser(new PositionalSqlParser());
+        return jdbi;
+    }
 
     @Override
     public ParsedSql parse(String sql, StatementContext ctx) {

@@ -3,7 +3,6 @@ package io.cdckit.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cdckit.api.jdbc.SourceConnections;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.SqlStatements;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,8 +46,7 @@ final class SignalTable {
     SignalTable(String sourceName, TableId table, SourceConnections connections, Duration interval) {
         this.sourceName = sourceName;
         this.table = table;
-        this.jdbi = Jdbi.create(connections.pooled());
-        jdbi.getConfig(SqlStatements.class).setSqlParser(new PositionalSqlParser());
+        this.jdbi = PositionalSqlParser.jdbi(connections.pooled());
         this.intervalNanos = interval.toNanos();
     }
 
