@@ -294,6 +294,14 @@ public final class CdcConfig {
         return Masking.maskUrl(value);
     }
 
+    /**
+     * Every key a config may hold with the strategies on the classpath: the common keys, then
+     * each strategy's own.
+     */
+    public static List<ConfigKey<?>> availableKeys() {
+        return loadKeys();
+    }
+
     static List<ConfigKey<?>> loadKeys() {
         List<ConfigKey<?>> keys = new ArrayList<>(COMMON_KEYS);
         for (ChangeSourceProvider p : ChangeSources.providers()) {
@@ -316,10 +324,34 @@ public final class CdcConfig {
         return null;
     }
 
+    /**
+     * Checks {@code values} the way {@link #from(Map)} does, without throwing: every problem with
+     * the key it concerns (an unknown key, a value that does not parse, a required key that is
+     * missing), in the order found. Empty when {@link #from(Map)} would succeed. For tools that
+     * report problems per key, such as a Kafka Connect connector's validation.
+     */
+    public static List<ConfigProblem> check(Map<String, ?> values) {
+        Objects.requireNonNull(values, "values");
+        List<ConfigProblem> problems = new ArrayList<>();
+        parse(values, loadKeys(), problems, new LinkedHashMap<>(), new LinkedHashMap<>());
+        return List.copyOf(problems);
+    }
+
     private static CdcConfig validate(Map<String, ?> values, List<ConfigKey<?>> keys) {
         Map<String, String> raw = new LinkedHashMap<>();
         Map<String, Object> parsed = new LinkedHashMap<>();
-        List<String> problems = new ArrayList<>();
+        List<ConfigProblem> problems = new ArrayList<>();
+        parse(values, keys, problems, raw, parsed);
+        if (!problems.isEmpty()) {
+            throw new CdcException(problems.size() == 1 ? problems.get(0).message()
+                    : "Invalid configuration:\n - " + String.join("\n - ",
+                    problems.stream().map(ConfigProblem::message).toList()));
+        }
+        return new CdcConfig(Collections.unmodifiableMap(raw), Collections.unmodifiableMap(parsed), keys);
+    }
+
+    private static void parse(Map<String, ?> values, List<ConfigKey<?>> keys, List<ConfigProblem> problems,
+                              Map<String, String> raw, Map<String, Object> parsed) {
         for (Map.Entry<String, ?> e : values.entrySet()) {
             String name = Objects.requireNonNull(e.getKey(), "configuration key").strip();
             if (e.getValue() == null) {
@@ -328,7 +360,7 @@ public final class CdcConfig {
             String value = e.getValue().toString();
             ConfigKey<?> key = find(keys, name);
             if (key == null) {
-                problems.add(unknownKeyMessage(name, keys));
+                problems.add(new ConfigProblem(name, unknownKeyMessage(name, keys)));
                 continue;
             }
             raw.put(name, value);
@@ -336,20 +368,16 @@ public final class CdcConfig {
                 try {
                     parsed.put(name, key.parse(value));
                 } catch (CdcException ex) {
-                    problems.add(ex.getMessage());
+                    problems.add(new ConfigProblem(name, ex.getMessage()));
                 }
             }
         }
         for (ConfigKey<?> k : keys) {
             if (k.required() && !raw.containsKey(k.name())) {
-                problems.add("Missing required configuration key '" + k.name() + "': " + k.doc());
+                problems.add(new ConfigProblem(k.name(), "Missing required configuration key '" + k.name() + "': "
+                        + k.doc()));
             }
         }
-        if (!problems.isEmpty()) {
-            throw new CdcException(problems.size() == 1 ? problems.get(0)
-                    : "Invalid configuration:\n - " + String.join("\n - ", problems));
-        }
-        return new CdcConfig(Collections.unmodifiableMap(raw), Collections.unmodifiableMap(parsed), keys);
     }
 
     private static String unknownKeyMessage(String name, List<ConfigKey<?>> keys) {

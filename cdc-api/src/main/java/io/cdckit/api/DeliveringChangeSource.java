@@ -255,16 +255,7 @@ final class DeliveringChangeSource implements ChangeSource {
      * problem waiting cannot fix.
      */
     static boolean isConnectionFailure(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null
-                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
-                return true;
-            }
-            if (c instanceof java.net.ConnectException) {
-                return true;
-            }
-        }
-        return false;
+        return SourceConnections.isConnectionFailure(t);
     }
 
     /** Hands the batch to the handler; false when stopped before it was processed. */

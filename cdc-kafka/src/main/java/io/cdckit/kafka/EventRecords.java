@@ -1,5 +1,6 @@
 package io.cdckit.kafka;
 
+import io.cdckit.api.TopicNames;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,6 @@
 package io.cdckit.kafka;
 
+import io.cdckit.api.TopicNames;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.ChangeEventJson;
@@ -500,7 +501,7 @@ public final class KafkaChangeHandler implements ChangeHandler, AutoCloseable {
          *                      created (such as bootstrap servers that are not host:port or do not resolve)
          */
         public KafkaChangeHandler build() {
-            String prefixProblem = TopicNames.prefixProblem(topicPrefix);
+            String prefixProblem = TopicNames.prefixProblem("topicPrefix", topicPrefix);
             ProducerSettings settings;
             try {
                 settings = ProducerSettings.resolve(producerProperties, bootstrapServers, transactionalId,

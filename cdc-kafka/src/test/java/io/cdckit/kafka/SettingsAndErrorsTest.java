@@ -1,5 +1,6 @@
 package io.cdckit.kafka;
 
+import io.cdckit.api.TopicNames;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.ChangeEvent;
 import io.cdckit.api.Op;
@@ -115,9 +116,9 @@ class SettingsAndErrorsTest {
                 .isEqualTo("shop.v1.Sales_Q1._l_Preise");
         assertThat(TopicNames.topic("p", new TableId("a-b_C9", "emoji 😀 \"x\"")))
                 .isEqualTo("p.a-b_C9.emoji____x_");
-        assertThat(TopicNames.prefixProblem("ok.prefix-1_A")).isNull();
-        assertThat(TopicNames.prefixProblem("")).contains("topicPrefix is required");
-        assertThat(TopicNames.prefixProblem("x".repeat(122))).contains("longer than 121 characters");
+        assertThat(TopicNames.prefixProblem("topicPrefix", "ok.prefix-1_A")).isNull();
+        assertThat(TopicNames.prefixProblem("topicPrefix", "")).contains("topicPrefix is required");
+        assertThat(TopicNames.prefixProblem("topicPrefix", "x".repeat(122))).contains("longer than 121 characters");
         String longest = TopicNames.topic("x".repeat(121), new TableId("s".repeat(63), "t".repeat(63)));
         assertThat(longest).hasSize(249);
     }

@@ -352,6 +352,24 @@ public final class SourceConnections implements AutoCloseable {
         return "Check cdc.jdbc.url, that the database is up and reachable from here, and pg_hba.conf.";
     }
 
+    /**
+     * True when {@code t} or a cause of it is a lost or refused connection (SQLState class 08, or
+     * 57P: the server shutting down, starting up or in recovery): something waiting and
+     * reconnecting can fix, unlike a setup problem.
+     */
+    public static boolean isConnectionFailure(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+            if (c instanceof java.net.ConnectException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Closes the pool the source owns (an application's DataSource is left open). */
     @Override
     public void close() {

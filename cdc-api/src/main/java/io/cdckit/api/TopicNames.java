@@ -1,6 +1,4 @@
-package io.cdckit.kafka;
-
-import io.cdckit.api.TableId;
+package io.cdckit.api;
 
 import java.util.Objects;
 
@@ -13,19 +11,22 @@ import java.util.Objects;
  * Names that differ only in such characters share a topic. The prefix must itself be a legal topic
  * name of at most {@value #MAX_PREFIX_LENGTH} characters, which leaves room for two PostgreSQL
  * identifiers (at most 63 characters each).
+ *
+ * <p>Shared by the Kafka integrations (the embedded handler and the Connect connector), so that
+ * a table's events land in the same topic whichever publishes them.
  */
-final class TopicNames {
+public final class TopicNames {
 
     /** Kafka's longest topic name. */
-    static final int MAX_TOPIC_LENGTH = 249;
+    public static final int MAX_TOPIC_LENGTH = 249;
     /** The longest prefix: room for two dots and two 63-character identifiers. */
-    static final int MAX_PREFIX_LENGTH = MAX_TOPIC_LENGTH - 2 - 2 * 63;
+    public static final int MAX_PREFIX_LENGTH = MAX_TOPIC_LENGTH - 2 - 2 * 63;
 
     private TopicNames() {
     }
 
     /** The topic of {@code table}'s events under {@code prefix}. */
-    static String topic(String prefix, TableId table) {
+    public static String topic(String prefix, TableId table) {
         Objects.requireNonNull(table, "table");
         String topic = prefix + "." + part(table.schema()) + "." + part(table.table());
         if (topic.length() > MAX_TOPIC_LENGTH) {
@@ -37,27 +38,28 @@ final class TopicNames {
     }
 
     /** One schema or table name with every character Kafka does not allow, and the dot, replaced by '_'. */
-    static String part(String name) {
+    public static String part(String name) {
         StringBuilder b = new StringBuilder(name.length());
         name.codePoints().forEach(cp -> b.append(isPlain(cp) ? (char) cp : '_'));
         return b.toString();
     }
 
     /**
-     * Why {@code prefix} cannot start a topic name, or null when it can.
+     * Why {@code prefix}, the value of the setting named {@code setting}, cannot start a topic
+     * name, or null when it can.
      */
-    static String prefixProblem(String prefix) {
+    public static String prefixProblem(String setting, String prefix) {
         if (prefix == null || prefix.isEmpty()) {
-            return "topicPrefix is required: topics are named <topicPrefix>.<schema>.<table>";
+            return setting + " is required: topics are named <" + setting + ">.<schema>.<table>";
         }
         if (prefix.length() > MAX_PREFIX_LENGTH) {
-            return "topicPrefix '" + prefix + "' is longer than " + MAX_PREFIX_LENGTH + " characters, which leaves no "
+            return setting + " '" + prefix + "' is longer than " + MAX_PREFIX_LENGTH + " characters, which leaves no "
                     + "room for schema and table in Kafka's " + MAX_TOPIC_LENGTH + "-character topic names";
         }
         for (int i = 0; i < prefix.length(); i++) {
             char c = prefix.charAt(i);
             if (!isPlain(c) && c != '.') {
-                return "topicPrefix '" + prefix + "' has the character '" + c + "', which Kafka does not allow in "
+                return setting + " '" + prefix + "' has the character '" + c + "', which Kafka does not allow in "
                         + "topic names: use only ASCII letters, digits, '.', '_' and '-'";
             }
         }
