@@ -89,6 +89,8 @@ public final class CdcSourceTask extends SourceTask {
         }
         streams = List.copyOf(list);
         pollTimeout = cdc.get(CdcConfig.POLL_INTERVAL).dividedBy(streams.size());
+        // open now, so that a running task is a capturing one; a failure is retried by poll()
+        streams.forEach(CapturedStream::ensureOpen);
         LOG.info("cdckit task of source '{}' (cdc.mode={}) captures {} as {} stream(s)", cdc.name(), cdc.mode(),
                 cdc.tables(), streams.size());
     }

@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  *   <tr><td>anything else (enum, interval, money, ...)</td><td>STRING</td><td>PostgreSQL's text output</td></tr>
  * </table>
  *
- * <p>A value PostgreSQL has and Debezium's type cannot hold ({@code NaN} in a decimal,
+ * <p>Variable-scale decimals lose their trailing zeros and {@code jsonb} prints as PostgreSQL
+ * prints it ({@link JsonbText}), as in Debezium. A value PostgreSQL has and Debezium's type cannot hold ({@code NaN} in a decimal,
  * {@code infinity} in a timestamp) becomes null, as in Debezium's precise mode.
  */
 final class ColumnSchemas {
@@ -180,8 +181,15 @@ final class ColumnSchemas {
                     return value instanceof BigDecimal d ? d.setScale(scale, RoundingMode.HALF_EVEN) : null;
                 }
                 case VARIABLE_SCALE_DECIMAL -> {
-                    return value instanceof BigDecimal d ? new Struct(schema).put("scale", d.scale())
-                            .put("value", d.unscaledValue().toByteArray()) : null;
+                    if (!(value instanceof BigDecimal d)) {
+                        return null;
+                    }
+                    // as Debezium: trailing zeros dropped, never a negative scale
+                    BigDecimal v = d.stripTrailingZeros();
+                    if (v.scale() < 0) {
+                        v = v.setScale(0);
+                    }
+                    return new Struct(schema).put("scale", v.scale()).put("value", v.unscaledValue().toByteArray());
                 }
                 case UUID_NAME, JSON_NAME, ZONED_TIMESTAMP -> {
                     return value instanceof Instant i ? i.atOffset(ZoneOffset.UTC).toString() : value.toString();

@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
-import java.util.Set;
 
 /**
  * The connector's configuration: cdckit's own {@code cdc.*} keys, with the same names and
@@ -32,9 +31,21 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
     /** Set by the connector in a task's config: the tables that task captures (timestamp mode). */
     static final String TASK_TABLES = "cdckit.task.tables";
 
-    /** Keys an embedded source reads that mean nothing on Connect, where Connect keeps the offsets. */
-    private static final Set<String> NOT_ON_CONNECT = Set.of(CdcConfig.OFFSET_STORE.name(),
-            CdcConfig.OFFSET_JDBC_SCHEMA.name(), CdcConfig.OFFSET_JDBC_TABLE.name());
+    private static final String OFFSETS = "the connector keeps its positions as Connect source offsets (in the "
+            + "workers' offset topic)";
+    private static final String ERRORS = "a task hands its records to Connect, whose errors.tolerance, "
+            + "errors.retry.timeout and errors.deadletterqueue.* settings apply";
+    /** Keys an embedded source reads that mean nothing on Connect, with what takes their place. */
+    private static final Map<String, String> NOT_ON_CONNECT = Map.of(
+            CdcConfig.OFFSET_STORE.name(), OFFSETS,
+            CdcConfig.OFFSET_JDBC_SCHEMA.name(), OFFSETS,
+            CdcConfig.OFFSET_JDBC_TABLE.name(), OFFSETS,
+            CdcConfig.SIGNAL_TABLE.name(), "on Connect a table is snapshotted when the connector first sees it; to "
+                    + "snapshot again, stop the connector and reset its offsets (DELETE /connectors/<name>/offsets)",
+            CdcConfig.ERRORS_TOLERANCE.name(), ERRORS,
+            CdcConfig.ERRORS_MAX_RETRIES.name(), ERRORS,
+            CdcConfig.ERRORS_RETRY_INITIAL_DELAY.name(), ERRORS,
+            CdcConfig.ERRORS_RETRY_MAX_DELAY.name(), ERRORS);
 
     /**
      * The keys Connect shows for this connector: topic.prefix, tombstones.on.delete and every
@@ -93,9 +104,10 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
                     + ": expected true or false."));
         }
         for (String key : props.keySet()) {
-            if (NOT_ON_CONNECT.contains(key)) {
-                problems.add(new ConfigProblem(key, key + " has no effect on Kafka Connect: the connector keeps its "
-                        + "positions as Connect source offsets (in the worker's offset topic). Remove " + key + "."));
+            String instead = NOT_ON_CONNECT.get(key);
+            if (instead != null) {
+                problems.add(new ConfigProblem(key, key + " has no effect on Kafka Connect: " + instead + ". Remove "
+                        + key + "."));
             }
         }
         Map<String, String> cdc = cdcValues(props);
@@ -111,7 +123,7 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
     static Map<String, String> cdcValues(Map<String, String> props) {
         Map<String, String> cdc = new LinkedHashMap<>();
         props.forEach((k, v) -> {
-            if (k.startsWith("cdc.") && !NOT_ON_CONNECT.contains(k) && v != null) {
+            if (k.startsWith("cdc.") && !NOT_ON_CONNECT.containsKey(k) && v != null) {
                 cdc.put(k, v);
             }
         });

@@ -56,16 +56,16 @@ final class EventRecords {
         if (shapes.key() == null) {
             return null;
         }
-        return fill(new Struct(shapes.key()), event.key());
+        return fill(new Struct(shapes.key()), event.key(), java.util.Set.of());
     }
 
     private static Struct envelope(ChangeEvent event, EventSchemas.Shapes shapes) {
         Struct v = new Struct(shapes.envelope());
         if (event.before() != null) {
-            v.put("before", fill(new Struct(shapes.row()), event.before()));
+            v.put("before", fill(new Struct(shapes.row()), event.before(), shapes.jsonb()));
         }
         if (event.after() != null) {
-            v.put("after", fill(new Struct(shapes.row()), event.after()));
+            v.put("after", fill(new Struct(shapes.row()), event.after(), shapes.jsonb()));
         }
         v.put("source", source(event));
         TransactionInfo tx = event.transaction();
@@ -80,9 +80,11 @@ final class EventRecords {
         return v;
     }
 
-    private static Struct fill(Struct struct, Map<String, Object> image) {
+    private static Struct fill(Struct struct, Map<String, Object> image, java.util.Set<String> jsonb) {
         for (Field f : struct.schema().fields()) {
-            Object converted = ColumnSchemas.value(f.schema(), image.get(f.name()));
+            Object raw = image.get(f.name());
+            Object converted = raw instanceof com.fasterxml.jackson.databind.JsonNode json && jsonb.contains(f.name())
+                    ? JsonbText.print(json) : ColumnSchemas.value(f.schema(), raw);
             if (converted == null && !f.schema().isOptional()) {
                 throw new NullInRequiredField();
             }

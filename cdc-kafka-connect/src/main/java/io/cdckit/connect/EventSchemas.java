@@ -59,8 +59,11 @@ final class EventSchemas {
             .field("data_collection_order", Schema.INT64_SCHEMA)
             .build();
 
-    /** The schemas of one shape of a table's records. */
-    record Shapes(Schema key, Schema row, Schema envelope) {
+    /**
+     * The schemas of one shape of a table's records, and which row columns are {@code jsonb}
+     * (their values print as PostgreSQL prints jsonb).
+     */
+    record Shapes(Schema key, Schema row, Schema envelope, java.util.Set<String> jsonb) {
     }
 
     private final String topicPrefix;
@@ -114,8 +117,12 @@ final class EventSchemas {
         Map<String, TableSchema.Column> byName = new HashMap<>();
         known.columns().forEach(c -> byName.put(c.name(), c));
         SchemaBuilder row = SchemaBuilder.struct().name(topic + ".Value").optional();
+        Set<String> jsonb = new java.util.HashSet<>();
         for (String name : columns) {
             TableSchema.Column c = byName.get(name);
+            if (c != null && c.typeName().equals("jsonb")) {
+                jsonb.add(name);
+            }
             row.field(name, c == null ? ColumnSchemas.inferred(sample(event, name))
                     : ColumnSchemas.of(c, loose || !c.notNull()));
         }
@@ -140,7 +147,7 @@ final class EventSchemas {
                 .field("ts_us", Schema.OPTIONAL_INT64_SCHEMA)
                 .field("ts_ns", Schema.OPTIONAL_INT64_SCHEMA)
                 .build();
-        return new Shapes(keySchema, rowSchema, envelope);
+        return new Shapes(keySchema, rowSchema, envelope, Set.copyOf(jsonb));
     }
 
     /** The columns of the event's images (after's, then any only before has), or the table's for a truncate. */

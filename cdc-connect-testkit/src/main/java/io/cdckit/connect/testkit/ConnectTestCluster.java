@@ -97,16 +97,25 @@ public final class ConnectTestCluster implements AutoCloseable {
         return connect.connectorStatus(name).toString();
     }
 
-    /** Stops, gracefully, the worker running {@code task} of the connector; its tasks move to the others. */
+    /**
+     * Stops, gracefully, the worker running {@code task} of the connector, and waits until its
+     * tasks run on the other workers.
+     *
+     * @return the stopped worker, {@code host:port}
+     */
     public String stopWorkerOf(String name, int task) {
         String worker = taskWorkers(name).get(task);
-        for (WorkerHandle w : connect.workers()) {
-            if (worker.equals(w.url().getHost() + ":" + w.url().getPort())) {
-                connect.removeWorker(w);
-                return worker;
-            }
-        }
-        throw new IllegalStateException("no worker " + worker + " among " + connect.workers());
+        WorkerHandle handle = connect.workers().stream()
+                .filter(w -> worker.equals(w.url().getHost() + ":" + w.url().getPort())).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no worker " + worker + " among " + connect.workers()));
+        int tasks = connect.connectorStatus(name).tasks().size();
+        connect.removeWorker(handle);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+            ConnectorStateInfo s = connect.connectorStatus(name);
+            return s.tasks().size() == tasks && s.tasks().stream()
+                    .allMatch(t -> "RUNNING".equals(t.state()) && !worker.equals(t.workerId()));
+        });
+        return worker;
     }
 
     /** Adds a worker, which makes the group rebalance. */
