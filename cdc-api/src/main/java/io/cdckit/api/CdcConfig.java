@@ -65,6 +65,11 @@ public final class CdcConfig {
     /** The tables to capture. */
     public static final ConfigKey<List<TableId>> TABLES = ConfigKey.tables("cdc.tables",
             "Tables to capture, comma-separated schema.table; double-quote parts with upper case, dots or spaces.");
+    /** Key columns for tables without a primary key, or instead of it. */
+    public static final ConfigKey<KeyColumns> KEY_COLUMNS = ConfigKey.custom("cdc.key.columns",
+            "schema.table:col,col;...", null, "Columns that key the events of a table without a primary "
+                    + "key, or replace its primary key, e.g. public.orders:order_no;public.lines:order_no,line_no. "
+                    + "They must be NOT NULL and unique (a unique index on some of them).", KeyColumns::parse);
     /** {@code initial} or {@code never}. */
     public static final ConfigKey<String> SNAPSHOT_MODE = ConfigKey.choice("cdc.snapshot.mode", "initial",
             "initial: on first start (and for tables added later), read the existing rows as op r, chunk by chunk, "
@@ -158,6 +163,7 @@ public final class CdcConfig {
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD,
             JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
+            KEY_COLUMNS,
             SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, SIGNAL_TABLE, SIGNAL_INTERVAL, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
             RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS,

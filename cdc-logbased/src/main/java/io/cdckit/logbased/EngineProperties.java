@@ -91,6 +91,11 @@ final class EngineProperties {
         p.setProperty("publication.autocreate.mode", "disabled");
         p.setProperty("lsn.flush.mode", "connector");
         p.setProperty("table.include.list", includeList(config.tables()));
+        io.cdckit.api.KeyColumns keys = config.get(CdcConfig.KEY_COLUMNS);
+        if (keys != null && !keys.columns().isEmpty()) {
+            // Debezium keys its records by these columns instead of the primary key
+            p.setProperty("message.key.columns", keys.debeziumValue());
+        }
         p.setProperty("snapshot.mode", debeziumSnapshot ? "initial" : "no_data");
         p.setProperty("decimal.handling.mode", "precise");
         p.setProperty("binary.handling.mode", "bytes");

@@ -79,7 +79,8 @@ final class LogChangeReader implements ChangeReader {
         this.maxRetainedWal = config.get(LogConfig.SLOT_MAX_RETAINED_WAL);
         this.bridge = new EngineBridge(new RecordConverter(config.name(), EngineProperties.PLACEHOLDER),
                 EngineProperties.WATERMARK_PREFIX);
-        this.snapshots = new WatermarkSnapshot(config.name(), config.tables(), config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE),
+        this.snapshots = new WatermarkSnapshot(config.name(), config.tables(), config.get(CdcConfig.KEY_COLUMNS),
+                config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE),
                 connections);
     }
 
@@ -100,13 +101,15 @@ final class LogChangeReader implements ChangeReader {
             snapshots.database(c.getCatalog());
             setup.checkWalLevel();
             setup.checkReplicationPrivilege();
-            setup.checkTables(config.tables());
+            setup.checkTables(config.tables(), config.get(CdcConfig.KEY_COLUMNS));
             setup.checkSlot(slot);
             setup.checkSlotUsable(config.name(), slot,
                     after != null && after.fields().get("lsn") instanceof Long lsn ? lsn : null);
             setup.warnWhenSlotWalUnlimited(config.name(), slot);
             if ("full".equals(config.get(LogConfig.REPLICA_IDENTITY))) {
                 setup.useFullReplicaIdentity(config.tables());
+            } else {
+                setup.checkReplicaIdentityDefault(config.tables());
             }
             setup.ensurePublication(publication, config.tables());
         }

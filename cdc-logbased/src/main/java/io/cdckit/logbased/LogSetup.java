@@ -86,10 +86,37 @@ final class LogSetup {
     }
 
     /** Loads every table's schema, which fails naming the table when it is missing or not readable. */
-    void checkTables(List<TableId> tables) throws SQLException {
+    void checkTables(List<TableId> tables, io.cdckit.api.KeyColumns keys) throws SQLException {
         for (TableId t : tables) {
             // every event carries the row's key: refuse tables that have none
-            TableSchema.load(connection, t).requirePrimaryKey();
+            TableSchema.load(connection, t, keys).requirePrimaryKey();
+        }
+    }
+
+    /**
+     * With {@code cdc.log.replica-identity=default}: refuses tables whose replica identity is
+     * nothing, or the primary key they do not have, because PostgreSQL refuses every UPDATE and
+     * DELETE on such a table once a publication publishes them: capturing it would break its
+     * writers.
+     */
+    void checkReplicaIdentityDefault(List<TableId> tables) throws SQLException {
+        for (TableId t : tables) {
+            try (PreparedStatement ps = connection.prepareStatement("SELECT c.relreplident, EXISTS (SELECT 1 FROM "
+                    + "pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) FROM pg_catalog.pg_class c "
+                    + "WHERE c.oid = ?::regclass")) {
+                ps.setString(1, t.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    String identity = rs.getString(1);
+                    if ("n".equals(identity) || ("d".equals(identity) && !rs.getBoolean(2))) {
+                        throw new CdcException("Table " + t + " has no replica identity (" + ("n".equals(identity)
+                                ? "REPLICA IDENTITY NOTHING" : "no primary key") + "): once the publication includes "
+                                + "it, PostgreSQL refuses every UPDATE and DELETE on it. Set cdc.log.replica-identity="
+                                + "full (the default), or run ALTER TABLE " + t.quoted() + " REPLICA IDENTITY USING "
+                                + "INDEX <a unique index on NOT NULL columns>;");
+                    }
+                }
+            }
         }
     }
 

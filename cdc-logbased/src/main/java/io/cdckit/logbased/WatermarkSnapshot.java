@@ -97,13 +97,16 @@ final class WatermarkSnapshot implements AutoCloseable {
     private volatile SnapshotProgress progress;
     /** The fields every position gets now: the progress and the captured tables. */
     private Map<String, Object> extra;
+    private final io.cdckit.api.KeyColumns keys;
     private Attempt attempt;
     private long attempts;
     private ExecutorService worker;
     private long lastProgressLog = System.nanoTime();
 
-    WatermarkSnapshot(String sourceName, List<TableId> captured, int chunkSize, SourceConnections connections) {
+    WatermarkSnapshot(String sourceName, List<TableId> captured, io.cdckit.api.KeyColumns keys, int chunkSize,
+                      SourceConnections connections) {
         this.sourceName = sourceName;
+        this.keys = keys;
         this.captured = List.copyOf(captured);
         this.chunkSize = chunkSize;
         this.connections = connections;
@@ -406,7 +409,7 @@ final class WatermarkSnapshot implements AutoCloseable {
                         snapshot = XidSnapshot.parse(rs.getString(1));
                     }
                 }
-                TableSchema schema = TableSchema.load(c, table);
+                TableSchema schema = TableSchema.load(c, table, keys);
                 KeyChunks chunker = KeyChunks.of(c, schema);
                 List<String> upTo = from.tableNotBegun() ? chunker.maxKey(c) : from.upTo();
                 KeyChunks.Chunk chunk = upTo == null ? new KeyChunks.Chunk(List.of(), null, true)

@@ -23,7 +23,7 @@ final class FaultyStrategyContractFixtures {
 
         @Override
         protected Capabilities capabilities() {
-            return Capabilities.all();
+            return Capabilities.all().withoutSnapshots();
         }
 
         @Override

@@ -82,7 +82,7 @@ public final class InMemoryStrategyProvider implements ChangeSourceProvider {
                           RETURN NULL;
                         END $$""".formatted(InMemoryJournal.CHANNEL));
                 for (TableId t : config.tables()) {
-                    schemas.put(t, TableSchema.load(connection, t).requirePrimaryKey());
+                    schemas.put(t, TableSchema.load(connection, t, config.get(CdcConfig.KEY_COLUMNS)).requirePrimaryKey());
                     st.execute("DROP TRIGGER IF EXISTS cdckit_inmemory_row ON " + t.quoted());
                     st.execute("CREATE TRIGGER cdckit_inmemory_row AFTER INSERT OR UPDATE OR DELETE ON "
                             + t.quoted() + " FOR EACH ROW EXECUTE FUNCTION cdckit_inmemory.capture()");

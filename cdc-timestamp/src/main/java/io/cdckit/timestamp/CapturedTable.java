@@ -61,7 +61,7 @@ final class CapturedTable {
      * @throws CdcException naming the problem and the fix
      */
     static CapturedTable load(Connection c, TableId id, TimestampSettings s) throws SQLException {
-        TableSchema schema = TableSchema.load(c, id).requirePrimaryKey();
+        TableSchema schema = TableSchema.load(c, id, s.keys()).requirePrimaryKey();
         TableSchema.Column tsColumn = requireTimestamp(schema, s.column(), "cdc.timestamp.column");
         if (!tsColumn.notNull()) {
             LOG.warn("{}.{} allows NULL: rows whose {} is NULL are never delivered. Consider ALTER TABLE {} ALTER "

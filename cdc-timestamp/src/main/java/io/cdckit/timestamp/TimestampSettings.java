@@ -1,6 +1,7 @@
 package io.cdckit.timestamp;
 
 import io.cdckit.api.CdcConfig;
+import io.cdckit.api.KeyColumns;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
 
@@ -23,11 +24,12 @@ import java.util.List;
  * @param installTrigger {@code cdc.timestamp.install-trigger}
  * @param ddl            how installing the trigger waits for a table's lock ({@code cdc.ddl.*})
  * @param snapshotChunkSize {@code cdc.snapshot.chunk-size}: rows a snapshot reads per chunk
+ * @param keys              {@code cdc.key.columns}
  */
 record TimestampSettings(String name, List<TableId> tables,
                          boolean snapshot, String column, String createdColumn, String deletedColumn,
                          Duration delay, int reconcileEvery, int chunkSize, String stateSchema,
-                         boolean installTrigger, DdlLockWait ddl, int snapshotChunkSize) {
+                         boolean installTrigger, DdlLockWait ddl, int snapshotChunkSize, KeyColumns keys) {
 
     static TimestampSettings from(CdcConfig c) {
         return new TimestampSettings(c.name(), c.tables(),
@@ -36,7 +38,7 @@ record TimestampSettings(String name, List<TableId> tables,
                 c.get(TimestampChangeSourceProvider.DELAY), c.get(TimestampChangeSourceProvider.RECONCILE_EVERY_POLLS),
                 c.get(TimestampChangeSourceProvider.RECONCILE_CHUNK_SIZE),
                 c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER),
-                DdlLockWait.of(c), c.get(CdcConfig.SNAPSHOT_CHUNK_SIZE));
+                DdlLockWait.of(c), c.get(CdcConfig.SNAPSHOT_CHUNK_SIZE), c.get(CdcConfig.KEY_COLUMNS));
     }
 
     /** True when keys seen are kept, for the op rule and hard-delete detection. */

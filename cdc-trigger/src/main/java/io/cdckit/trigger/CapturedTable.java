@@ -1,5 +1,6 @@
 package io.cdckit.trigger;
 
+import io.cdckit.api.KeyColumns;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.TableSchema;
 
@@ -20,20 +21,23 @@ import java.util.Set;
 final class CapturedTable {
 
     final long oid;
+    /** The configured key columns ({@code cdc.key.columns}), applied again on refresh. */
+    private final KeyColumns keys;
     TableId id;
     TableSchema schema;
     /** For each attribute number from 1, whether the column is dropped. */
     List<Boolean> dropped = List.of();
     boolean gone;
 
-    private CapturedTable(long oid, TableId id) {
+    private CapturedTable(long oid, TableId id, KeyColumns keys) {
         this.oid = oid;
         this.id = id;
+        this.keys = keys;
     }
 
-    /** Loads a configured table, checking it exists, is readable and has a primary key. */
-    static CapturedTable load(Connection c, TableId id) throws SQLException {
-        TableSchema schema = TableSchema.load(c, id).requirePrimaryKey();
+    /** Loads a configured table, checking it exists, is readable and has a primary key or configured key columns. */
+    static CapturedTable load(Connection c, TableId id, KeyColumns keys) throws SQLException {
+        TableSchema schema = TableSchema.load(c, id, keys).requirePrimaryKey();
         long oid;
         try (PreparedStatement ps = c.prepareStatement("SELECT ?::pg_catalog.regclass::oid")) {
             ps.setString(1, id.quoted());
@@ -42,7 +46,7 @@ final class CapturedTable {
                 oid = rs.getLong(1);
             }
         }
-        CapturedTable t = new CapturedTable(oid, id);
+        CapturedTable t = new CapturedTable(oid, id, keys);
         t.schema = schema;
         t.dropped = droppedColumns(c, oid);
         return t;
@@ -65,7 +69,7 @@ final class CapturedTable {
                 id = new TableId(rs.getString(1), rs.getString(2));
             }
         }
-        schema = TableSchema.load(c, id).requirePrimaryKey();
+        schema = TableSchema.load(c, id, keys).requirePrimaryKey();
         dropped = droppedColumns(c, oid);
         return true;
     }

@@ -112,7 +112,7 @@ final class TriggerChangeReader implements ChangeReader {
         TriggerInstallation.checkRunPrivileges(connection, settings);
         lockSourceName();
         for (TableId t : settings.tables()) {
-            CapturedTable table = CapturedTable.load(connection, t);
+            CapturedTable table = CapturedTable.load(connection, t, config.get(CdcConfig.KEY_COLUMNS));
             tables.put(table.oid, table);
         }
         oids = tables.keySet().toArray(new Long[0]);

@@ -1,6 +1,7 @@
 package io.cdckit.api.jdbc;
 
 import io.cdckit.api.CdcException;
+import io.cdckit.api.KeyColumns;
 import io.cdckit.api.TableId;
 
 import java.sql.Connection;
@@ -105,6 +106,62 @@ public record TableSchema(TableId id, List<Column> columns, List<String> primary
     }
 
     /**
+     * Reads the table like {@link #load(Connection, TableId)}, keyed by its configured key
+     * columns ({@code cdc.key.columns}) when {@code keys} has some for it.
+     *
+     * @throws CdcException naming {@code cdc.key.columns}, the table and the fix when a configured
+     *                      column does not exist, allows NULL, or no unique index makes the
+     *                      columns unique
+     */
+    public static TableSchema load(Connection connection, TableId id, KeyColumns keys) throws SQLException {
+        TableSchema t = load(connection, id);
+        List<String> configured = keys == null ? null : keys.of(id);
+        if (configured == null) {
+            return t;
+        }
+        Map<String, Column> byName = new LinkedHashMap<>();
+        t.columns.forEach(c -> byName.put(c.name(), c));
+        for (String k : configured) {
+            Column c = byName.get(k);
+            if (c == null) {
+                throw new CdcException("cdc.key.columns names column '" + k + "' of " + id + ", which has no such "
+                        + "column: its columns are " + String.join(", ", byName.keySet()) + ". Fix cdc.key.columns "
+                        + "(unquoted names are folded to lower case).");
+            }
+            if (!c.notNull()) {
+                throw new CdcException("cdc.key.columns makes '" + k + "' a key column of " + id + ", but it allows "
+                        + "NULL, and rows with a NULL key cannot be told apart or read in key order: run ALTER TABLE "
+                        + id.quoted() + " ALTER COLUMN " + TableId.quote(k) + " SET NOT NULL; or choose other columns.");
+            }
+        }
+        if (!uniqueWithin(connection, id, configured)) {
+            throw new CdcException("cdc.key.columns keys " + id + " by (" + String.join(", ", configured) + "), but no "
+                    + "unique index makes them unique, and snapshots, which read a table in key order chunk by chunk, "
+                    + "would skip rows with equal keys: run CREATE UNIQUE INDEX ON " + id.quoted() + " ("
+                    + configured.stream().map(TableId::quote).collect(Collectors.joining(", ")) + "); or choose "
+                    + "columns that are unique.");
+        }
+        return new TableSchema(id, t.columns, configured);
+    }
+
+    /** True when a unique, non-partial index (or the primary key) covers only columns of {@code key}. */
+    private static boolean uniqueWithin(Connection connection, TableId id, List<String> key) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("""
+                SELECT 1 FROM pg_catalog.pg_index i
+                WHERE i.indrelid = CAST(? AS regclass) AND i.indisunique AND i.indpred IS NULL
+                  AND i.indexprs IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey) AS k(attnum)
+                                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                                  WHERE a.attname <> ALL (?))""")) {
+            ps.setString(1, id.quoted());
+            ps.setArray(2, connection.createArrayOf("text", key.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /**
      * This schema, checked to have a primary key.
      *
      * @throws CdcException naming the table and the fix when it has none
@@ -112,7 +169,8 @@ public record TableSchema(TableId id, List<Column> columns, List<String> primary
     public TableSchema requirePrimaryKey() {
         if (primaryKey.isEmpty()) {
             throw new CdcException("Table " + id + " has no primary key, so its changes cannot be keyed: add one, "
-                    + "e.g. ALTER TABLE " + id.quoted() + " ADD PRIMARY KEY (id);");
+                    + "e.g. ALTER TABLE " + id.quoted() + " ADD PRIMARY KEY (id); or name NOT NULL, unique columns "
+                    + "that key it in cdc.key.columns, e.g. cdc.key.columns=" + id + ":id");
         }
         return this;
     }
