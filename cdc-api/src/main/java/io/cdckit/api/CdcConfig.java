@@ -66,10 +66,41 @@ public final class CdcConfig {
     public static final ConfigKey<List<TableId>> TABLES = ConfigKey.tables("cdc.tables",
             "Tables to capture, comma-separated schema.table; double-quote parts with upper case, dots or spaces.");
     /** Key columns for tables without a primary key, or instead of it. */
-    public static final ConfigKey<KeyColumns> KEY_COLUMNS = ConfigKey.custom("cdc.key.columns",
+    public static final ConfigKey<TableColumns> KEY_COLUMNS = ConfigKey.custom("cdc.key.columns",
             "schema.table:col,col;...", null, "Columns that key the events of a table without a primary "
                     + "key, or replace its primary key, e.g. public.orders:order_no;public.lines:order_no,line_no. "
-                    + "They must be NOT NULL and unique (a unique index on some of them).", KeyColumns::parse);
+                    + "They must be NOT NULL and unique (a unique index on some of them).", TableColumns::parse);
+    /** Only these columns are captured, per table. */
+    public static final ConfigKey<TableColumns> COLUMNS_INCLUDE = ConfigKey.custom("cdc.columns.include",
+            "schema.table:col,col;...", null, "Only these columns of the tables named are captured (their key "
+                    + "columns always are); the other tables keep all their columns.", TableColumns::parse);
+    /** These columns are never captured. */
+    public static final ConfigKey<TableColumns> COLUMNS_EXCLUDE = ConfigKey.custom("cdc.columns.exclude",
+            "schema.table:col,col;...", null, "Columns never captured, e.g. public.users:password_hash,ssn. Key "
+                    + "columns cannot be excluded.", TableColumns::parse);
+    /** Text columns replaced by a salted hash. */
+    public static final ConfigKey<TableColumns> COLUMNS_MASK_HASH = ConfigKey.custom("cdc.columns.mask.hash",
+            "schema.table:col,col;...", null, "Text columns whose values are replaced by the hex SHA-256 of "
+                    + "cdc.columns.mask.salt followed by the value: stable, so equal values still join.",
+            TableColumns::parse);
+    /** The salt of {@link #COLUMNS_MASK_HASH}. */
+    public static final ConfigKey<String> COLUMNS_MASK_SALT = ConfigKey.password("cdc.columns.mask.salt",
+            "Salt of cdc.columns.mask.hash; required with it. Keep it secret: without it the hashes of guessable "
+                    + "values can be recomputed.");
+    /** Text columns replaced by a fixed value. */
+    public static final ConfigKey<TableColumns> COLUMNS_MASK_REPLACE = ConfigKey.custom("cdc.columns.mask.replace",
+            "schema.table:col,col;...", null, "Text columns whose values are replaced by cdc.columns.mask.replacement.",
+            TableColumns::parse);
+    /** What {@link #COLUMNS_MASK_REPLACE} puts in. */
+    public static final ConfigKey<String> COLUMNS_MASK_REPLACEMENT = ConfigKey.string("cdc.columns.mask.replacement",
+            "*****", "The value of the columns in cdc.columns.mask.replace (NULL stays NULL).");
+    /** Text columns cut to a length. */
+    public static final ConfigKey<TableColumns> COLUMNS_TRUNCATE = ConfigKey.custom("cdc.columns.truncate",
+            "schema.table:col,col;...", null, "Text columns whose values are cut to cdc.columns.truncate.length "
+                    + "characters.", TableColumns::parse);
+    /** The length of {@link #COLUMNS_TRUNCATE}. */
+    public static final ConfigKey<Integer> COLUMNS_TRUNCATE_LENGTH = ConfigKey.integer("cdc.columns.truncate.length",
+            16, 0, 1_000_000, "Characters kept of the values of the columns in cdc.columns.truncate.");
     /** {@code initial} or {@code never}. */
     public static final ConfigKey<String> SNAPSHOT_MODE = ConfigKey.choice("cdc.snapshot.mode", "initial",
             "initial: on first start (and for tables added later), read the existing rows as op r, chunk by chunk, "
@@ -163,7 +194,8 @@ public final class CdcConfig {
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD,
             JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
-            KEY_COLUMNS,
+            KEY_COLUMNS, COLUMNS_INCLUDE, COLUMNS_EXCLUDE, COLUMNS_MASK_HASH, COLUMNS_MASK_SALT, COLUMNS_MASK_REPLACE,
+            COLUMNS_MASK_REPLACEMENT, COLUMNS_TRUNCATE, COLUMNS_TRUNCATE_LENGTH,
             SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, SIGNAL_TABLE, SIGNAL_INTERVAL, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
             RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS,

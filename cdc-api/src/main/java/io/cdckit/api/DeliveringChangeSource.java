@@ -60,12 +60,14 @@ final class DeliveringChangeSource implements ChangeSource {
     private final SourceMBean mbean;
     private final SourceProbe probe;
     private volatile Position committed;
+    private final ColumnSelection selection;
 
     DeliveringChangeSource(CdcConfig config, ChangeReader first, java.util.function.Supplier<ChangeReader> readers,
                            OffsetStore store, boolean ownsStore, DeadLetterHandler deadLetters,
                            SourceConnections connections) {
         this.config = config;
         this.connections = connections;
+        this.selection = ColumnSelection.of(config);
         this.counters = new SourceCounters(config.tables());
         this.snapshotRequests = new SnapshotRequests(config.name(), config.tables());
         this.healthCheck = new SourceHealthCheck(config);
@@ -113,6 +115,7 @@ final class DeliveringChangeSource implements ChangeSource {
             }
             LOG.info("Starting source '{}' (cdc.mode={}, tables={}) {}", name, config.mode(), config.tables(),
                     from == null ? "from the beginning" : "after position " + from.fields());
+            checkSelection();
             reader.open(from);
             committed = from;
             Position start = from == null ? reader.startPosition() : null;
@@ -177,6 +180,16 @@ final class DeliveringChangeSource implements ChangeSource {
         }
     }
 
+    /** Checks {@code cdc.columns.*} against the catalog: the columns named exist and may be excluded or masked. */
+    private void checkSelection() throws java.sql.SQLException {
+        if (selection.isEmpty()) {
+            return;
+        }
+        try (java.sql.Connection c = connections.borrow()) {
+            selection.check(c, config);
+        }
+    }
+
     /**
      * Polls the reader; close() may interrupt this wait (and only this one), so a long poll
      * interval does not hold up a shutdown.
@@ -193,7 +206,7 @@ final class DeliveringChangeSource implements ChangeSource {
         }
         try {
             snapshotRequests.handTo(reader);
-            return reader.poll(maxBatch, pollInterval);
+            return selection.apply(reader.poll(maxBatch, pollInterval));
         } finally {
             synchronized (pollLock) {
                 polling = false;

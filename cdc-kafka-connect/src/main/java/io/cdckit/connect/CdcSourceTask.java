@@ -56,6 +56,7 @@ public final class CdcSourceTask extends SourceTask {
     private int maxBatch;
     private Duration pollTimeout;
     private volatile InFlight inFlight;
+    private io.cdckit.api.ColumnSelection selection;
 
     /** A batch handed to Connect and not yet acknowledged in full. */
     private record InFlight(CapturedStream stream, Position position, boolean polled, CountDownLatch unacked) {
@@ -80,6 +81,18 @@ public final class CdcSourceTask extends SourceTask {
         CdcConfig cdc = settings.cdc();
         ChangeSourceProvider provider = ConnectorSettings.provider(cdc.mode());
         connections = SourceConnections.create(cdc);
+        selection = io.cdckit.api.ColumnSelection.of(cdc);
+        if (!selection.isEmpty()) {
+            try (java.sql.Connection c = connections.borrow()) {
+                selection.check(c, cdc);
+            } catch (java.sql.SQLException e) {
+                connections.close();
+                throw new RetriableException("cannot read the catalog to check cdc.columns.*: " + e.getMessage(), e);
+            } catch (CdcException e) {
+                connections.close();
+                throw new ConnectException(e.getMessage(), e);
+            }
+        }
         store = new ConnectOffsetStore(context.offsetStorageReader());
         records = new EventRecords(new EventSchemas(settings.topicPrefix(), connections), settings.tombstones());
         maxBatch = cdc.get(CdcConfig.BATCH_MAX_SIZE);
@@ -148,7 +161,7 @@ public final class CdcSourceTask extends SourceTask {
     private List<SourceRecord> send(CapturedStream s, List<ChangeEvent> events) {
         List<SourceRecord> out = new ArrayList<>(events.size() + 8);
         try {
-            for (ChangeEvent e : events) {
+            for (ChangeEvent e : selection.apply(events)) {
                 records.add(e, s.partition(), out);
             }
         } catch (java.sql.SQLException e) {

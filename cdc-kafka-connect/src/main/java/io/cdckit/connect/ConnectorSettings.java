@@ -114,7 +114,13 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
         List<ConfigProblem> own = CdcConfig.check(cdc);
         problems.addAll(own);
         if (own.isEmpty()) {
-            strategyProblem(CdcConfig.from(cdc)).ifPresent(problems::add);
+            CdcConfig config = CdcConfig.from(cdc);
+            try {
+                io.cdckit.api.ColumnSelection.of(config);
+            } catch (CdcException e) {
+                problems.add(new ConfigProblem(keyNamedIn(e.getMessage()), e.getMessage()));
+            }
+            strategyProblem(config).ifPresent(problems::add);
         }
         return problems;
     }

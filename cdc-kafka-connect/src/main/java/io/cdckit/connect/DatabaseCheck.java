@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * The checks of a connector's validation that need the database: that it answers with the
- * configured credentials and TLS settings, and that every table exists and is readable.
+ * configured credentials and TLS settings, that every table exists and is readable, and that
+ * the columns {@code cdc.columns.*} name exist and may be excluded or masked.
  */
 final class DatabaseCheck {
 
@@ -30,6 +31,13 @@ final class DatabaseCheck {
                     TableSchema.load(c, t);
                 } catch (CdcException e) {
                     problems.add(new ConfigProblem(CdcConfig.TABLES.name(), e.getMessage()));
+                }
+            }
+            if (problems.isEmpty()) {
+                try {
+                    io.cdckit.api.ColumnSelection.of(config).check(c, config);
+                } catch (CdcException e) {
+                    problems.add(new ConfigProblem(ConnectorSettings.keyNamedIn(e.getMessage()), e.getMessage()));
                 }
             }
         } catch (CdcException e) {

@@ -16,7 +16,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The contract cases of choosing and shaping what is captured, which every strategy passes
  * the same way: key columns configured for a table without a primary key
- * ({@code cdc.key.columns}), and the errors that name the fix when a table cannot be keyed.
+ * ({@code cdc.key.columns}) and the errors that name the fix when a table cannot be keyed;
+ * excluded, hashed, replaced and truncated columns ({@code cdc.columns.*}), in the events and in
+ * their JSON, and the errors for columns that do not exist or cannot be masked.
  */
 public abstract class SelectionContract extends ContractTestSupport {
 
@@ -88,5 +90,86 @@ public abstract class SelectionContract extends ContractTestSupport {
         assertThatThrownBy(() -> start(missing, OffsetStores.memory(), new CapturedEvents()))
                 .isInstanceOf(CdcException.class).hasMessageContaining("cdc.key.columns names column 'kode'")
                 .hasMessageContaining("code, note, updated_at");
+    }
+
+    @Test
+    void excludedColumnsAreAbsentAndMaskedOnesMaskedInEveryEvent() {
+        TableId t = table("pii");
+        db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, email text, ssn text, name text, note text,"
+                + " updated_at timestamptz NOT NULL DEFAULT clock_timestamp())",
+                "INSERT INTO " + t.quoted() + " (id, email, ssn, name, note) VALUES (1, 'a@example.com', '078-05-1120', "
+                        + "'Ada', 'a rather long note')");
+        boolean snapshots = capabilities().snapshots();
+        CdcConfig config = config("pii", t).toBuilder().set("cdc.snapshot.mode", snapshots ? "initial" : "never")
+                .set("cdc.columns.exclude", t + ":ssn")
+                .set("cdc.columns.mask.hash", t + ":email")
+                .set("cdc.columns.mask.salt", "pepper")
+                .set("cdc.columns.mask.replace", t + ":name")
+                .set("cdc.columns.truncate", t + ":note")
+                .set("cdc.columns.truncate.length", "8").build();
+        CapturedEvents captured = new CapturedEvents();
+        start(config, OffsetStores.memory(), captured);
+        db.execute("INSERT INTO " + t.quoted() + " (id, email, ssn, name, note) VALUES (2, 'b@example.com', "
+                + "'219-09-9999', 'Bob', NULL)");
+        captured.awaitAtLeast(1, e -> Integer.valueOf(2).equals(e.key().get("id")), waitTime());
+        db.execute("UPDATE " + t.quoted() + " SET email = 'a@example.com', ssn = '000-00-0000', "
+                + "updated_at = clock_timestamp() WHERE id = 2");
+        String hashOfA = sha256Hex("pepper" + "a@example.com");
+        captured.awaitAtLeast(1, e -> Integer.valueOf(2).equals(e.key().get("id")) && e.after() != null
+                && hashOfA.equals(e.after().get("email")), waitTime());
+        settle();
+        List<ChangeEvent> events = captured.events();
+        assertThat(events).isNotEmpty().allSatisfy(e -> {
+            for (Map<String, Object> image : java.util.Arrays.asList(e.before(), e.after())) {
+                if (image == null) {
+                    continue;
+                }
+                assertThat(image).doesNotContainKey("ssn").containsKeys("id", "email", "name", "note");
+                assertThat(image.get("name")).isEqualTo("*****");
+                assertThat((String) image.get("email")).hasSize(64).doesNotContain("@");
+            }
+            String json = io.cdckit.api.ChangeEventJson.write(e);
+            assertThat(json).doesNotContain("078-05-1120").doesNotContain("219-09-9999")
+                    .doesNotContain("000-00-0000").doesNotContain("@example.com").doesNotContain("ssn");
+        });
+        ChangeEvent last = events.stream().filter(e -> Integer.valueOf(2).equals(e.key().get("id")))
+                .reduce((a, b) -> b).orElseThrow();
+        assertThat(last.after().get("email")).as("hashes are stable, so equal values still join").isEqualTo(hashOfA);
+        assertThat(last.after().get("note")).isNull();
+        if (snapshots) {
+            ChangeEvent read = events.stream().filter(e -> e.op().code().equals("r")).findFirst().orElseThrow();
+            assertThat(read.after().get("email")).isEqualTo(hashOfA);
+            assertThat(read.after().get("note")).isEqualTo("a rather");
+        }
+    }
+
+    @Test
+    void columnsThatDoNotExistOrCannotBeMaskedAreRefusedAtStart() {
+        TableId t = table("cols");
+        db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, email text, age int,"
+                + " updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        CdcConfig unknown = config("cols", t).toBuilder().set("cdc.columns.exclude", t + ":emial").build();
+        assertThatThrownBy(() -> start(unknown, OffsetStores.memory(), new CapturedEvents()))
+                .isInstanceOf(CdcException.class).hasMessageContaining("cdc.columns.exclude names column 'emial'")
+                .hasMessageContaining("id, email, age, updated_at");
+        CdcConfig key = config("cols", t).toBuilder().set("cdc.columns.exclude", t + ":id").build();
+        assertThatThrownBy(() -> start(key, OffsetStores.memory(), new CapturedEvents()))
+                .isInstanceOf(CdcException.class).hasMessageContaining("a key column");
+        CdcConfig number = config("cols", t).toBuilder().set("cdc.columns.mask.replace", t + ":age").build();
+        assertThatThrownBy(() -> start(number, OffsetStores.memory(), new CapturedEvents()))
+                .isInstanceOf(CdcException.class).hasMessageContaining("type int4")
+                .hasMessageContaining("cdc.columns.exclude instead");
+        CdcConfig unsalted = config("cols", t).toBuilder().set("cdc.columns.mask.hash", t + ":email").build();
+        assertThatThrownBy(() -> start(unsalted, OffsetStores.memory(), new CapturedEvents()))
+                .isInstanceOf(CdcException.class).hasMessageContaining("needs cdc.columns.mask.salt");
+    }
+
+    private static String sha256Hex(String s) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -85,6 +85,8 @@ final class CapturedTable {
             }
             deletedIsBoolean = d.typeName().equals("bool");
         }
+        // columns not captured (cdc.columns.*) are never read
+        schema = schema.only(s.columns().captured(schema));
         CapturedTable t = new CapturedTable(schema, s.column(), tsColumn.type(), s.deletedColumn(), deletedIsBoolean,
                 s.createdColumn());
         t.warnWithoutIndex(c);

@@ -1,7 +1,7 @@
 package io.cdckit.timestamp;
 
 import io.cdckit.api.CdcConfig;
-import io.cdckit.api.KeyColumns;
+import io.cdckit.api.TableColumns;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
 
@@ -25,11 +25,13 @@ import java.util.List;
  * @param ddl            how installing the trigger waits for a table's lock ({@code cdc.ddl.*})
  * @param snapshotChunkSize {@code cdc.snapshot.chunk-size}: rows a snapshot reads per chunk
  * @param keys              {@code cdc.key.columns}
+ * @param columns           {@code cdc.columns.*}: the columns polls and snapshots read
  */
 record TimestampSettings(String name, List<TableId> tables,
                          boolean snapshot, String column, String createdColumn, String deletedColumn,
                          Duration delay, int reconcileEvery, int chunkSize, String stateSchema,
-                         boolean installTrigger, DdlLockWait ddl, int snapshotChunkSize, KeyColumns keys) {
+                         boolean installTrigger, DdlLockWait ddl, int snapshotChunkSize, TableColumns keys,
+                         io.cdckit.api.ColumnSelection columns) {
 
     static TimestampSettings from(CdcConfig c) {
         return new TimestampSettings(c.name(), c.tables(),
@@ -38,7 +40,8 @@ record TimestampSettings(String name, List<TableId> tables,
                 c.get(TimestampChangeSourceProvider.DELAY), c.get(TimestampChangeSourceProvider.RECONCILE_EVERY_POLLS),
                 c.get(TimestampChangeSourceProvider.RECONCILE_CHUNK_SIZE),
                 c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER),
-                DdlLockWait.of(c), c.get(CdcConfig.SNAPSHOT_CHUNK_SIZE), c.get(CdcConfig.KEY_COLUMNS));
+                DdlLockWait.of(c), c.get(CdcConfig.SNAPSHOT_CHUNK_SIZE), c.get(CdcConfig.KEY_COLUMNS),
+                io.cdckit.api.ColumnSelection.of(c));
     }
 
     /** True when keys seen are kept, for the op rule and hard-delete detection. */

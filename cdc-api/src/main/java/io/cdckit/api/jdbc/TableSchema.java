@@ -1,7 +1,7 @@
 package io.cdckit.api.jdbc;
 
 import io.cdckit.api.CdcException;
-import io.cdckit.api.KeyColumns;
+import io.cdckit.api.TableColumns;
 import io.cdckit.api.TableId;
 
 import java.sql.Connection;
@@ -113,7 +113,7 @@ public record TableSchema(TableId id, List<Column> columns, List<String> primary
      *                      column does not exist, allows NULL, or no unique index makes the
      *                      columns unique
      */
-    public static TableSchema load(Connection connection, TableId id, KeyColumns keys) throws SQLException {
+    public static TableSchema load(Connection connection, TableId id, TableColumns keys) throws SQLException {
         TableSchema t = load(connection, id);
         List<String> configured = keys == null ? null : keys.of(id);
         if (configured == null) {
@@ -159,6 +159,11 @@ public record TableSchema(TableId id, List<Column> columns, List<String> primary
                 return rs.next();
             }
         }
+    }
+
+    /** This schema with only the columns named (in table order), e.g. those a source captures. */
+    public TableSchema only(List<String> names) {
+        return new TableSchema(id, columns.stream().filter(c -> names.contains(c.name())).toList(), primaryKey);
     }
 
     /**

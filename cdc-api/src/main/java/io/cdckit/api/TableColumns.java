@@ -9,31 +9,32 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * The value of {@code cdc.key.columns}: the columns that key the events of a table without a
- * primary key, or that replace its primary key, written like Debezium's
- * {@code message.key.columns}: {@code schema.table:col1,col2;schema.other:col}. Names are
- * folded like SQL identifiers: plain names as written in lower case, double-quoted ones exactly.
+ * Columns per table, the value of {@code cdc.key.columns} and the {@code cdc.columns.*} keys,
+ * written like Debezium's {@code message.key.columns}:
+ * {@code schema.table:col1,col2;schema.other:col}. Names are folded like SQL identifiers: plain
+ * names as written in lower case, double-quoted ones exactly.
  *
- * <p>The columns must be NOT NULL and unique (a unique index on some of them, or the primary
- * key): snapshots read a table in key order chunk by chunk, and equal or NULL keys would make
- * them skip rows. {@link io.cdckit.api.jdbc.TableSchema#load(java.sql.Connection, TableId, KeyColumns)}
- * checks that and names the fix.
+ * <p>As key columns they must be NOT NULL and unique (a unique index on some of them, or the
+ * primary key): snapshots read a table in key order chunk by chunk, and equal or NULL keys would
+ * make them skip rows.
+ * {@link io.cdckit.api.jdbc.TableSchema#load(java.sql.Connection, TableId, TableColumns)} checks
+ * that and names the fix.
  *
- * @param columns key columns by table, in key order
+ * @param columns columns by table, in the order given
  */
-public record KeyColumns(Map<TableId, List<String>> columns) {
+public record TableColumns(Map<TableId, List<String>> columns) {
 
-    /** No configured key columns: every table is keyed by its primary key. */
-    public static final KeyColumns NONE = new KeyColumns(Map.of());
+    /** No columns for any table. */
+    public static final TableColumns NONE = new TableColumns(Map.of());
 
     /** Freezes the map. */
-    public KeyColumns {
+    public TableColumns {
         Map<TableId, List<String>> copy = new LinkedHashMap<>();
         columns.forEach((t, c) -> copy.put(Objects.requireNonNull(t, "table"), List.copyOf(c)));
         columns = Collections.unmodifiableMap(copy);
     }
 
-    /** The configured key columns of {@code table}, or null when it is keyed by its primary key. */
+    /** The columns given for {@code table}, or null when none are. */
     public List<String> of(TableId table) {
         return columns.get(table);
     }
@@ -43,7 +44,7 @@ public record KeyColumns(Map<TableId, List<String>> columns) {
      *
      * @throws IllegalArgumentException saying what is expected
      */
-    public static KeyColumns parse(String text) {
+    public static TableColumns parse(String text) {
         Map<TableId, List<String>> m = new LinkedHashMap<>();
         for (String entry : split(text, ';')) {
             if (entry.isBlank()) {
@@ -64,7 +65,7 @@ public record KeyColumns(Map<TableId, List<String>> columns) {
                 throw new IllegalArgumentException("one entry per table, but " + table + " has two");
             }
         }
-        return new KeyColumns(m);
+        return new TableColumns(m);
     }
 
     /** In Debezium's {@code message.key.columns} syntax (table names as regular expressions, quoted literally). */
@@ -78,7 +79,7 @@ public record KeyColumns(Map<TableId, List<String>> columns) {
     @Override
     public String toString() {
         return columns.entrySet().stream().map(e -> e.getKey() + ":"
-                        + e.getValue().stream().map(KeyColumns::display).collect(Collectors.joining(",")))
+                        + e.getValue().stream().map(TableColumns::display).collect(Collectors.joining(",")))
                 .collect(Collectors.joining(";"));
     }
 

@@ -11,16 +11,16 @@ class KeyColumnsTest {
 
     @Test
     void parsesTablesAndColumnsFoldingUnquotedNames() {
-        KeyColumns k = KeyColumns.parse("public.orders:Order_No; \"Sales Q1\".\"Lines;x\":order_no, \"Line:No\"");
+        TableColumns k = TableColumns.parse("public.orders:Order_No; \"Sales Q1\".\"Lines;x\":order_no, \"Line:No\"");
         assertThat(k.of(new TableId("public", "orders"))).containsExactly("order_no");
         assertThat(k.of(new TableId("Sales Q1", "Lines;x"))).containsExactly("order_no", "Line:No");
         assertThat(k.of(new TableId("public", "other"))).isNull();
-        assertThat(KeyColumns.parse(k.toString())).isEqualTo(k);
+        assertThat(TableColumns.parse(k.toString())).isEqualTo(k);
     }
 
     @Test
     void debeziumsFormQuotesTableNamesAsLiterals() {
-        KeyColumns k = KeyColumns.parse("public.orders:a,b");
+        TableColumns k = TableColumns.parse("public.orders:a,b");
         assertThat(k.debeziumValue()).isEqualTo("\\Qpublic\\E\\.\\Qorders\\E:a,b");
         assertThat("public.orders").matches(k.debeziumValue().split(":")[0]);
         assertThat("publicXorders").doesNotMatch(k.debeziumValue().split(":")[0]);
@@ -32,8 +32,8 @@ class KeyColumnsTest {
                 .tables("public.t").set("cdc.key.columns", "public.t").build())
                 .isInstanceOf(CdcException.class).hasMessageContaining("cdc.key.columns")
                 .hasMessageContaining("schema.table:column,column");
-        assertThatThrownBy(() -> KeyColumns.parse("public.t:a;public.t:b"))
+        assertThatThrownBy(() -> TableColumns.parse("public.t:a;public.t:b"))
                 .hasMessageContaining("public.t has two");
-        assertThat(KeyColumns.parse(" ; ").columns()).isEmpty();
+        assertThat(TableColumns.parse(" ; ").columns()).isEmpty();
     }
 }
