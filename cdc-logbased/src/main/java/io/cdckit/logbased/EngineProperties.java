@@ -91,7 +91,7 @@ final class EngineProperties {
         p.setProperty("publication.autocreate.mode", "disabled");
         p.setProperty("lsn.flush.mode", "connector");
         p.setProperty("table.include.list", includeList(config.tables()));
-        io.cdckit.api.KeyColumns keys = config.get(CdcConfig.KEY_COLUMNS);
+        io.cdckit.api.TableColumns keys = config.get(CdcConfig.KEY_COLUMNS);
         if (keys != null && !keys.columns().isEmpty()) {
             // Debezium keys its records by these columns instead of the primary key
             p.setProperty("message.key.columns", keys.debeziumValue());

@@ -86,7 +86,7 @@ final class LogSetup {
     }
 
     /** Loads every table's schema, which fails naming the table when it is missing or not readable. */
-    void checkTables(List<TableId> tables, io.cdckit.api.KeyColumns keys) throws SQLException {
+    void checkTables(List<TableId> tables, io.cdckit.api.TableColumns keys) throws SQLException {
         for (TableId t : tables) {
             // every event carries the row's key: refuse tables that have none
             TableSchema.load(connection, t, keys).requirePrimaryKey();

@@ -97,13 +97,13 @@ final class WatermarkSnapshot implements AutoCloseable {
     private volatile SnapshotProgress progress;
     /** The fields every position gets now: the progress and the captured tables. */
     private Map<String, Object> extra;
-    private final io.cdckit.api.KeyColumns keys;
+    private final io.cdckit.api.TableColumns keys;
     private Attempt attempt;
     private long attempts;
     private ExecutorService worker;
     private long lastProgressLog = System.nanoTime();
 
-    WatermarkSnapshot(String sourceName, List<TableId> captured, io.cdckit.api.KeyColumns keys, int chunkSize,
+    WatermarkSnapshot(String sourceName, List<TableId> captured, io.cdckit.api.TableColumns keys, int chunkSize,
                       SourceConnections connections) {
         this.sourceName = sourceName;
         this.keys = keys;

@@ -1,6 +1,6 @@
 package io.cdckit.trigger;
 
-import io.cdckit.api.KeyColumns;
+import io.cdckit.api.TableColumns;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.TableSchema;
 
@@ -22,21 +22,21 @@ final class CapturedTable {
 
     final long oid;
     /** The configured key columns ({@code cdc.key.columns}), applied again on refresh. */
-    private final KeyColumns keys;
+    private final TableColumns keys;
     TableId id;
     TableSchema schema;
     /** For each attribute number from 1, whether the column is dropped. */
     List<Boolean> dropped = List.of();
     boolean gone;
 
-    private CapturedTable(long oid, TableId id, KeyColumns keys) {
+    private CapturedTable(long oid, TableId id, TableColumns keys) {
         this.oid = oid;
         this.id = id;
         this.keys = keys;
     }
 
     /** Loads a configured table, checking it exists, is readable and has a primary key or configured key columns. */
-    static CapturedTable load(Connection c, TableId id, KeyColumns keys) throws SQLException {
+    static CapturedTable load(Connection c, TableId id, TableColumns keys) throws SQLException {
         TableSchema schema = TableSchema.load(c, id, keys).requirePrimaryKey();
         long oid;
         try (PreparedStatement ps = c.prepareStatement("SELECT ?::pg_catalog.regclass::oid")) {
