@@ -1,13 +1,11 @@
 package io.cdckit.connect;
 
-import io.cdckit.api.CdcException;
 import io.cdckit.api.CdckitVersion;
 import io.cdckit.api.ConfigProblem;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
-import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
 import org.apache.kafka.connect.source.ExactlyOnceSupport;
 import org.apache.kafka.connect.source.SourceConnector;
@@ -56,11 +54,7 @@ public final class CdcSourceConnector extends SourceConnector {
 
     @Override
     public void start(Map<String, String> props) {
-        try {
-            this.settings = ConnectorSettings.from(props);
-        } catch (CdcException e) {
-            throw new ConnectException(e.getMessage(), e);
-        }
+        this.settings = ConnectorSettings.forStart(props);
         this.props = Map.copyOf(props);
         if (!TaskLayout.PER_TABLE_MODE.equals(settings.cdc().mode())) {
             LOG.info("cdckit connector '{}' runs cdc.mode={} as one task: its changes form one ordered stream",

@@ -73,11 +73,7 @@ public final class CdcSourceTask extends SourceTask {
 
     @Override
     public void start(Map<String, String> props) {
-        try {
-            settings = ConnectorSettings.from(props);
-        } catch (CdcException e) {
-            throw new ConnectException(e.getMessage(), e);
-        }
+        settings = ConnectorSettings.forStart(props);
         CdcConfig cdc = settings.cdc();
         ChangeSourceProvider provider = ConnectorSettings.provider(cdc.mode());
         connections = SourceConnections.create(cdc);

@@ -87,6 +87,20 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
     }
 
     /**
+     * The settings a connector or task starts with.
+     *
+     * @throws org.apache.kafka.connect.errors.ConnectException with every problem, so Connect
+     *                                                         shows cdckit's message
+     */
+    static ConnectorSettings forStart(Map<String, String> props) {
+        try {
+            return from(props);
+        } catch (CdcException e) {
+            throw new org.apache.kafka.connect.errors.ConnectException(e.getMessage(), e);
+        }
+    }
+
+    /**
      * What is wrong with {@code props} that can be told without connecting, per key: cdckit's own
      * key checks ({@link CdcConfig#check}), the topic prefix, keys that mean nothing on Connect,
      * and the chosen strategy's own checks.
