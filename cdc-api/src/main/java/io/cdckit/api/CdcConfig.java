@@ -101,6 +101,10 @@ public final class CdcConfig {
     /** The length of {@link #COLUMNS_TRUNCATE}. */
     public static final ConfigKey<Integer> COLUMNS_TRUNCATE_LENGTH = ConfigKey.integer("cdc.columns.truncate.length",
             16, 0, 1_000_000, "Characters kept of the values of the columns in cdc.columns.truncate.");
+    /** Row filters per table. */
+    public static final ConfigKey<String> ROW_FILTERS = ConfigKey.prefix(RowFilters.PREFIX, "cdc.filter.<schema>."
+            + "<table>=<SQL condition>: only rows for which it is true are captured; an update moving a row out "
+            + "arrives as a delete, one moving it in as an insert (PostgreSQL's rule for publication row filters).");
     /** {@code initial} or {@code never}. */
     public static final ConfigKey<String> SNAPSHOT_MODE = ConfigKey.choice("cdc.snapshot.mode", "initial",
             "initial: on first start (and for tables added later), read the existing rows as op r, chunk by chunk, "
@@ -195,7 +199,7 @@ public final class CdcConfig {
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD,
             JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
             KEY_COLUMNS, COLUMNS_INCLUDE, COLUMNS_EXCLUDE, COLUMNS_MASK_HASH, COLUMNS_MASK_SALT, COLUMNS_MASK_REPLACE,
-            COLUMNS_MASK_REPLACEMENT, COLUMNS_TRUNCATE, COLUMNS_TRUNCATE_LENGTH,
+            COLUMNS_MASK_REPLACEMENT, COLUMNS_TRUNCATE, COLUMNS_TRUNCATE_LENGTH, ROW_FILTERS,
             SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, SIGNAL_TABLE, SIGNAL_INTERVAL, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
             RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS,

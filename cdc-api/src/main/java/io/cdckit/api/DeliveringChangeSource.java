@@ -180,13 +180,18 @@ final class DeliveringChangeSource implements ChangeSource {
         }
     }
 
-    /** Checks {@code cdc.columns.*} against the catalog: the columns named exist and may be excluded or masked. */
+    /**
+     * Checks {@code cdc.columns.*} and {@code cdc.filter.*} against the catalog: the columns named
+     * exist and may be excluded or masked, the row filters run.
+     */
     private void checkSelection() throws java.sql.SQLException {
-        if (selection.isEmpty()) {
+        RowFilters filters = RowFilters.of(config);
+        if (selection.isEmpty() && filters.isEmpty()) {
             return;
         }
         try (java.sql.Connection c = connections.borrow()) {
             selection.check(c, config);
+            filters.check(c, config);
         }
     }
 

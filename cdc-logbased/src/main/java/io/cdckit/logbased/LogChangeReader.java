@@ -80,6 +80,7 @@ final class LogChangeReader implements ChangeReader {
         this.bridge = new EngineBridge(new RecordConverter(config.name(), EngineProperties.PLACEHOLDER),
                 EngineProperties.WATERMARK_PREFIX);
         this.snapshots = new WatermarkSnapshot(config.name(), config.tables(), config.get(CdcConfig.KEY_COLUMNS),
+                io.cdckit.api.RowFilters.of(config),
                 config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE),
                 connections);
     }
@@ -111,7 +112,13 @@ final class LogChangeReader implements ChangeReader {
             } else {
                 setup.checkReplicaIdentityDefault(config.tables());
             }
-            setup.ensurePublication(publication, config.tables());
+            io.cdckit.api.RowFilters filters = io.cdckit.api.RowFilters.of(config);
+            if (!filters.isEmpty() && setup.serverVersion() < 150000) {
+                throw new CdcException("cdc.filter.* needs PostgreSQL 15 or later with cdc.mode=log (publication row "
+                        + "filters); this server runs " + setup.serverVersion() + ". Upgrade, or use cdc.mode=trigger "
+                        + "or timestamp.");
+            }
+            setup.ensurePublication(publication, config.tables(), filters);
         }
         Map<String, Object> offset = after == null ? null : positionToResume(after, initial);
         if (after == null && chunked && initial) {

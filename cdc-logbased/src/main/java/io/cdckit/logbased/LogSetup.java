@@ -148,8 +148,10 @@ final class LogSetup {
     }
 
     /** Creates the publication for exactly {@code tables}, or sets its tables when it exists with others. */
-    void ensurePublication(String publication, List<TableId> tables) throws SQLException {
-        String tableList = tables.stream().map(TableId::quoted).collect(Collectors.joining(", "));
+    void ensurePublication(String publication, List<TableId> tables, io.cdckit.api.RowFilters filters)
+            throws SQLException {
+        String tableList = tables.stream().map(t -> filters.of(t) == null ? t.quoted()
+                : t.quoted() + " WHERE (" + filters.of(t) + ")").collect(Collectors.joining(", "));
         Set<TableId> published = null;
         try (PreparedStatement ps = connection.prepareStatement(
                 "SELECT p.puballtables, pt.schemaname, pt.tablename FROM pg_publication p "
@@ -174,7 +176,8 @@ final class LogSetup {
         String sql;
         if (published == null) {
             sql = "CREATE PUBLICATION " + TableId.quote(publication) + " FOR TABLE " + tableList;
-        } else if (!published.equals(new HashSet<>(tables))) {
+        } else if (!published.equals(new HashSet<>(tables)) || !filters.isEmpty() || hasRowFilters(publication)) {
+            // row filters are compared by setting them: PostgreSQL keeps them in its own normal form
             sql = "ALTER PUBLICATION " + TableId.quote(publication) + " SET TABLE " + tableList;
         } else {
             return;
@@ -187,6 +190,20 @@ final class LogSetup {
             throw new CdcException("Could not " + (published == null ? "create" : "alter") + " publication "
                     + publication + " (" + e.getMessage().strip() + "): run " + sql + " as the owner of the tables "
                     + "(with CREATE on the database), or give the user those rights.", e);
+        }
+    }
+
+    /** True when some table of the publication has a row filter. */
+    private boolean hasRowFilters(String publication) throws SQLException {
+        if (serverVersion() < 150000) {
+            return false;
+        }
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT 1 FROM pg_publication_tables WHERE pubname = ? AND rowfilter IS NOT NULL")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
         }
     }
 

@@ -98,15 +98,17 @@ final class WatermarkSnapshot implements AutoCloseable {
     /** The fields every position gets now: the progress and the captured tables. */
     private Map<String, Object> extra;
     private final io.cdckit.api.TableColumns keys;
+    private final io.cdckit.api.RowFilters filters;
     private Attempt attempt;
     private long attempts;
     private ExecutorService worker;
     private long lastProgressLog = System.nanoTime();
 
-    WatermarkSnapshot(String sourceName, List<TableId> captured, io.cdckit.api.TableColumns keys, int chunkSize,
-                      SourceConnections connections) {
+    WatermarkSnapshot(String sourceName, List<TableId> captured, io.cdckit.api.TableColumns keys,
+                      io.cdckit.api.RowFilters filters, int chunkSize, SourceConnections connections) {
         this.sourceName = sourceName;
         this.keys = keys;
+        this.filters = filters;
         this.captured = List.copyOf(captured);
         this.chunkSize = chunkSize;
         this.connections = connections;
@@ -410,7 +412,7 @@ final class WatermarkSnapshot implements AutoCloseable {
                     }
                 }
                 TableSchema schema = TableSchema.load(c, table, keys);
-                KeyChunks chunker = KeyChunks.of(c, schema);
+                KeyChunks chunker = KeyChunks.of(c, schema, filters.of(table));
                 List<String> upTo = from.tableNotBegun() ? chunker.maxKey(c) : from.upTo();
                 KeyChunks.Chunk chunk = upTo == null ? new KeyChunks.Chunk(List.of(), null, true)
                         : chunker.read(c, from.after(), upTo, chunkSize);

@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the same way: key columns configured for a table without a primary key
  * ({@code cdc.key.columns}) and the errors that name the fix when a table cannot be keyed;
  * excluded, hashed, replaced and truncated columns ({@code cdc.columns.*}), in the events and in
- * their JSON, and the errors for columns that do not exist or cannot be masked.
+ * their JSON, and the errors for columns that do not exist or cannot be masked; row filters
+ * ({@code cdc.filter.*}) with updates moving rows in and out.
  */
 public abstract class SelectionContract extends ContractTestSupport {
 
@@ -171,5 +172,63 @@ public abstract class SelectionContract extends ContractTestSupport {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Test
+    void aRowFilterTurnsUpdatesMovingRowsOutIntoDeletesAndInIntoInserts() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(capabilities().rowFilters(), "strategy declares row filters");
+        TableId t = table("filter");
+        db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, status text NOT NULL, qty int,"
+                        + " updated_at timestamptz NOT NULL DEFAULT clock_timestamp())",
+                "INSERT INTO " + t.quoted() + " (id, status) VALUES (1, 'open'), (2, 'draft')");
+        boolean snapshots = capabilities().snapshots();
+        CdcConfig config = config("filter", t).toBuilder().set("cdc.snapshot.mode", snapshots ? "initial" : "never")
+                .set("cdc.filter." + t, "status <> 'draft'").build();
+        CapturedEvents captured = new CapturedEvents();
+        start(config, OffsetStores.memory(), captured);
+        if (snapshots) {
+            captured.awaitAtLeast(1, e -> e.op().code().equals("r"), waitTime());
+        }
+        String set = ", updated_at = clock_timestamp() WHERE id = ";
+        step(captured, "c:3", "INSERT INTO " + t.quoted() + " (id, status) VALUES (3, 'open'), (4, 'draft')");
+        step(captured, "c:4", "UPDATE " + t.quoted() + " SET status = 'open'" + set + 4);
+        step(captured, "d:1", "UPDATE " + t.quoted() + " SET status = 'draft'" + set + 1);
+        step(captured, "u:3", "UPDATE " + t.quoted() + " SET qty = 5" + set + 3);
+        db.execute("DELETE FROM " + t.quoted() + " WHERE id = 2");
+        if (capabilities().deletes()) {
+            step(captured, "d:3", "DELETE FROM " + t.quoted() + " WHERE id = 3");
+        }
+        settle();
+        List<String> seen = captured.events().stream().map(e -> e.op().code() + ":" + e.key().get("id")).toList();
+        List<String> expected = new java.util.ArrayList<>();
+        if (snapshots) {
+            expected.add("r:1");
+        }
+        expected.addAll(List.of("c:3", "c:4", "d:1", "u:3"));
+        if (capabilities().deletes()) {
+            expected.add("d:3");
+        }
+        assertThat(seen).as("a draft row never arrives; moving out is a delete, moving in an insert")
+                .containsExactlyElementsOf(expected);
+        ChangeEvent movedIn = captured.events().stream().filter(e -> (e.op().code() + ":" + e.key().get("id"))
+                .equals("c:4")).findFirst().orElseThrow();
+        assertThat(movedIn.after()).containsEntry("status", "open");
+        assertThat(movedIn.before()).isNull();
+    }
+
+    @Test
+    void aRowFilterThatDoesNotRunIsRefusedAtStartNamingTheKey() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(capabilities().rowFilters(), "strategy declares row filters");
+        TableId t = table("badfilter");
+        createStandardTable(t);
+        CdcConfig bad = config("badfilter", t).toBuilder().set("cdc.filter." + t, "stauts = 'x'").build();
+        assertThatThrownBy(() -> start(bad, OffsetStores.memory(), new CapturedEvents()))
+                .isInstanceOf(CdcException.class).hasMessageContaining("cdc.filter." + t)
+                .hasMessageContaining("stauts");
+    }
+
+    private void step(CapturedEvents captured, String expected, String sql) {
+        db.execute(sql);
+        captured.awaitAtLeast(1, e -> (e.op().code() + ":" + e.key().get("id")).equals(expected), waitTime());
     }
 }

@@ -35,11 +35,14 @@ final class CapturedTable {
     private final String deletedColumn;
     private final boolean deletedIsBoolean;
     private final String createdColumn;
+    /** The row filter ({@code cdc.filter.*}) on the columns of alias {@code t}, or null. */
+    private final String filter;
     private TableId shadow;
 
     private CapturedTable(TableSchema schema, String ts, String tsType, String deletedColumn,
-                          boolean deletedIsBoolean, String createdColumn) {
+                          boolean deletedIsBoolean, String createdColumn, String filter) {
         this.schema = schema;
+        this.filter = filter;
         this.ts = ts;
         this.tsType = tsType;
         this.keys = schema.primaryKey();
@@ -88,7 +91,7 @@ final class CapturedTable {
         // columns not captured (cdc.columns.*) are never read
         schema = schema.only(s.columns().captured(schema));
         CapturedTable t = new CapturedTable(schema, s.column(), tsColumn.type(), s.deletedColumn(), deletedIsBoolean,
-                s.createdColumn());
+                s.createdColumn(), s.filters().of(id));
         t.warnWithoutIndex(c);
         return t;
     }
@@ -300,6 +303,7 @@ final class CapturedTable {
         sql.append(", ").append(deletedColumn == null ? "false" : deletedPredicate("t"));
         sql.append(", ").append(createdColumn == null ? "NULL::boolean"
                 : "t." + TableId.quote(createdColumn) + " = t." + TableId.quote(ts));
+        sql.append(", ").append(filter == null ? "true" : "COALESCE((" + filter + "), false)");
         sql.append(" FROM ").append(id().quoted()).append(" t");
         if (shadow != null) {
             sql.append(" LEFT JOIN ").append(shadow.quoted()).append(" s ON ");
@@ -342,7 +346,7 @@ final class CapturedTable {
                 + list(keys, "t") + ", ?::bigint FROM " + id().quoted() + " t WHERE " + lowerPredicate(p) + " AND "
                 + compare(tsAndKeys(), tsAndKeyTypes(), "t", "<=")
                 + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")")
-                + " ON CONFLICT DO NOTHING";
+                + filterPredicate() + " ON CONFLICT DO NOTHING";
     }
 
     /**
@@ -354,7 +358,17 @@ final class CapturedTable {
                 + list(keys, "t") + ", 0 FROM " + id().quoted() + " t WHERE (t." + TableId.quote(ts)
                 + " < ?::timestamptz OR t." + TableId.quote(ts) + " IS NULL)"
                 + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")")
-                + " ON CONFLICT DO NOTHING";
+                + filterPredicate() + " ON CONFLICT DO NOTHING";
+    }
+
+    /** {@code AND (filter)}, or nothing: only rows that match are delivered, so only their keys are seen. */
+    private String filterPredicate() {
+        return filter == null ? "" : " AND (" + filter + ")";
+    }
+
+    /** The row filter ({@code cdc.filter.*}) of the table, or null. */
+    String filter() {
+        return filter;
     }
 
     /**
@@ -370,7 +384,8 @@ final class CapturedTable {
         if (after != null) {
             sql.append(compare(keys, keyTypes, "t", ">")).append(" AND ");
         }
-        sql.append(compare(keys, keyTypes, "t", "<=")).append(" ORDER BY ").append(list(keys, "t"));
+        sql.append(compare(keys, keyTypes, "t", "<=")).append(filterPredicate()).append(" ORDER BY ")
+                .append(list(keys, "t"));
         List<List<String>> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             int i = 1;

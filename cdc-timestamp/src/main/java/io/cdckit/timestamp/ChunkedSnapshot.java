@@ -210,7 +210,7 @@ final class ChunkedSnapshot {
         try {
             KeyChunks chunker = chunkers.get(table.id());
             if (chunker == null) {
-                chunker = KeyChunks.of(c, table.schema());
+                chunker = KeyChunks.of(c, table.schema(), table.filter());
                 chunkers.put(table.id(), chunker);
             }
             upTo = before.tableNotBegun() ? chunker.maxKey(c) : before.upTo();

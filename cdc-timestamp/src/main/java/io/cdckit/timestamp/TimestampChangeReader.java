@@ -352,7 +352,17 @@ final class TimestampChangeReader implements ChangeReader {
                     boolean firstSighting = rs.getBoolean(x + 1);
                     boolean deleted = rs.getBoolean(x + 2);
                     Boolean created = (Boolean) rs.getObject(x + 3);
+                    boolean matches = rs.getBoolean(x + 4);
                     boolean wasPendingDelete = pending != null && pending.containsKey(keyTexts);
+                    if (!matches && !deleted) {
+                        // cdc.filter.*: a row that left the filter is deleted if it was delivered (its key was
+                        // seen); one never delivered is skipped. Without key tracking a row leaving is not seen.
+                        cursor.tables.put(t.id(), cursor.tables.get(t.id()).after(ts, keyTexts));
+                        if (shadow == null || firstSighting || wasPendingDelete) {
+                            continue;
+                        }
+                        deleted = true;
+                    }
 
                     Op op;
                     if (deleted) {

@@ -26,12 +26,13 @@ import java.util.List;
  * @param snapshotChunkSize {@code cdc.snapshot.chunk-size}: rows a snapshot reads per chunk
  * @param keys              {@code cdc.key.columns}
  * @param columns           {@code cdc.columns.*}: the columns polls and snapshots read
+ * @param filters           {@code cdc.filter.*}: the rows polls and snapshots deliver
  */
 record TimestampSettings(String name, List<TableId> tables,
                          boolean snapshot, String column, String createdColumn, String deletedColumn,
                          Duration delay, int reconcileEvery, int chunkSize, String stateSchema,
                          boolean installTrigger, DdlLockWait ddl, int snapshotChunkSize, TableColumns keys,
-                         io.cdckit.api.ColumnSelection columns) {
+                         io.cdckit.api.ColumnSelection columns, io.cdckit.api.RowFilters filters) {
 
     static TimestampSettings from(CdcConfig c) {
         return new TimestampSettings(c.name(), c.tables(),
@@ -41,7 +42,7 @@ record TimestampSettings(String name, List<TableId> tables,
                 c.get(TimestampChangeSourceProvider.RECONCILE_CHUNK_SIZE),
                 c.get(TimestampChangeSourceProvider.STATE_SCHEMA), c.get(TimestampChangeSourceProvider.INSTALL_TRIGGER),
                 DdlLockWait.of(c), c.get(CdcConfig.SNAPSHOT_CHUNK_SIZE), c.get(CdcConfig.KEY_COLUMNS),
-                io.cdckit.api.ColumnSelection.of(c));
+                io.cdckit.api.ColumnSelection.of(c), io.cdckit.api.RowFilters.of(c));
     }
 
     /** True when keys seen are kept, for the op rule and hard-delete detection. */

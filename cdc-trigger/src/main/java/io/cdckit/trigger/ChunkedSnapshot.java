@@ -69,7 +69,11 @@ final class ChunkedSnapshot {
     private record Pending(CapturedTable table, KeyChunks.Chunk chunk, List<String> upTo) {
     }
 
-    ChunkedSnapshot(String sourceName, List<TableId> captured, int chunkSize) {
+    /** {@code cdc.filter.*}: a snapshot reads only the rows that match. */
+    private final io.cdckit.api.RowFilters filters;
+
+    ChunkedSnapshot(String sourceName, List<TableId> captured, int chunkSize, io.cdckit.api.RowFilters filters) {
+        this.filters = filters;
         this.sourceName = sourceName;
         this.captured = List.copyOf(captured);
         this.chunkSize = chunkSize;
@@ -142,7 +146,7 @@ final class ChunkedSnapshot {
                 }
                 KeyChunks chunker = chunkers.get(table.id);
                 if (chunker == null) {
-                    chunker = KeyChunks.of(c, table.schema);
+                    chunker = KeyChunks.of(c, table.schema, filters.of(table.id));
                     chunkers.put(table.id, chunker);
                 }
                 List<String> upTo = progress.tableNotBegun() ? chunker.maxKey(c) : progress.upTo();

@@ -41,9 +41,12 @@ final class ImageDecoder {
 
     /**
      * Decodes {@code images} (none null) of {@code table}, in order; returns null when the table
-     * was dropped, so its entries cannot be decoded any more.
+     * was dropped, so its entries cannot be decoded any more. With a row {@code filter} (SQL on
+     * the table's columns, {@code cdc.filter.*}), the server also evaluates it on each image and
+     * {@code matches} receives the results, in order.
      */
-    List<Map<String, Object>> decode(CapturedTable table, List<String> images) throws SQLException {
+    List<Map<String, Object>> decode(CapturedTable table, List<String> images, String filter, List<Boolean> matches)
+            throws SQLException {
         if (table.gone) {
             return null;
         }
@@ -59,7 +62,8 @@ final class ImageDecoder {
                 aligned.add(align(table, image));
             }
             try {
-                List<Map<String, Object>> rows = cast(table, aligned);
+                matches.clear();
+                List<Map<String, Object>> rows = cast(table, aligned, filter, matches);
                 if (rows.isEmpty() || rows.get(0).keySet().equals(table.liveColumnNames())) {
                     return rows;
                 }
@@ -116,18 +120,25 @@ final class ImageDecoder {
         return true;
     }
 
-    private List<Map<String, Object>> cast(CapturedTable table, List<String> images) throws SQLException {
+    private List<Map<String, Object>> cast(CapturedTable table, List<String> images, String filter,
+                                           List<Boolean> matches) throws SQLException {
         List<Map<String, Object>> out = new ArrayList<>(images.size());
         Array array = connection.createArrayOf("text", images.toArray());
-        try (PreparedStatement ps = connection.prepareStatement("SELECT u.i, r.* FROM pg_catalog.unnest(?::text[]) "
+        // the filter sees the image's columns under the alias t, as in the snapshot's chunk reads
+        String sql = "SELECT t.\"cdckit ord\", " + (filter == null ? "NULL::boolean" : "(" + filter + ")")
+                + ", t.* FROM (SELECT u.i AS \"cdckit ord\", r.* FROM pg_catalog.unnest(?::text[]) "
                 + "WITH ORDINALITY AS u(img, i) CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[u.img::"
-                + table.id.quoted() + "]) AS r ORDER BY u.i")) {
+                + table.id.quoted() + "]) AS r) AS t ORDER BY 1";
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
             ps.setArray(1, array);
             try (ResultSet rs = ps.executeQuery()) {
                 ResultSetMetaData md = rs.getMetaData();
                 while (rs.next()) {
+                    if (filter != null) {
+                        matches.add(rs.getBoolean(2));
+                    }
                     Map<String, Object> row = new LinkedHashMap<>();
-                    for (int col = 2; col <= md.getColumnCount(); col++) {
+                    for (int col = 4; col <= md.getColumnCount(); col++) {
                         row.put(md.getColumnLabel(col), ColumnDecoder.decode(rs, col));
                     }
                     out.add(Collections.unmodifiableMap(row));

@@ -2,6 +2,7 @@ package io.cdckit.trigger;
 
 import io.cdckit.api.Backlog;
 import io.cdckit.api.CdcConfig;
+import io.cdckit.api.RowFilters;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.CdckitVersion;
 import io.cdckit.api.ChangeEvent;
@@ -57,6 +58,8 @@ final class TriggerChangeReader implements ChangeReader {
 
     private final CdcConfig config;
     private final TriggerSettings settings;
+    /** {@code cdc.filter.*}, evaluated by the server on the logged images as they are decoded. */
+    private final RowFilters filters;
     private final SourceConnections connections;
     private final ChangeLogBacklog backlog;
     private final Map<Long, CapturedTable> tables = new LinkedHashMap<>();
@@ -94,7 +97,9 @@ final class TriggerChangeReader implements ChangeReader {
         this.settings = settings;
         this.connections = connections;
         this.backlog = backlog;
-        this.snapshots = new ChunkedSnapshot(config.name(), settings.tables(), config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE));
+        this.filters = RowFilters.of(config);
+        this.snapshots = new ChunkedSnapshot(config.name(), settings.tables(), config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE),
+                filters);
     }
 
     @Override
@@ -416,9 +421,12 @@ final class TriggerChangeReader implements ChangeReader {
             }
         }
         Map<Long, List<Map<String, Object>>> decoded = new LinkedHashMap<>();
+        Map<Long, List<Boolean>> matched = new LinkedHashMap<>();
         for (Map.Entry<Long, List<String>> t : imagesByTable.entrySet()) {
             CapturedTable table = tables.get(t.getKey());
-            List<Map<String, Object>> rows = decoder.decode(table, t.getValue());
+            List<Boolean> matches = new ArrayList<>();
+            List<Map<String, Object>> rows = decoder.decode(table, t.getValue(), filters.of(table.id), matches);
+            matched.put(t.getKey(), matches);
             if (rows == null && warnedGone.add(table.oid)) {
                 LOG.warn("Captured table {} (oid {}) was dropped: its log entries that were not read before the "
                         + "drop are skipped, and no more come. Remove it from cdc.tables.", table.id, table.oid);
@@ -434,7 +442,11 @@ final class TriggerChangeReader implements ChangeReader {
                 continue;
             }
             int i = next.getOrDefault(e.relid, 0);
+            List<Boolean> matches = matched.get(e.relid);
+            boolean filtered = !matches.isEmpty();
+            boolean beforeMatches = e.oldRow != null && filtered && matches.get(i);
             Map<String, Object> before = e.oldRow == null ? null : rows.get(i++);
+            boolean afterMatches = e.newRow != null && filtered && matches.get(i);
             Map<String, Object> after = e.newRow == null ? null : rows.get(i++);
             next.put(e.relid, i);
             Op op = switch (e.op) {
@@ -445,6 +457,18 @@ final class TriggerChangeReader implements ChangeReader {
                 default -> throw new CdcException("Unknown operation '" + e.op + "' in log entry " + e.id
                         + " of schema " + settings.schema() + ": the log was written by a newer cdckit; upgrade.");
             };
+            if (filtered) {
+                // cdc.filter.*: PostgreSQL's rule for publication row filters
+                Op kept = RowFilters.outcome(op, beforeMatches, afterMatches);
+                if (kept == null) {
+                    continue;
+                }
+                if (kept != op) {
+                    before = kept == Op.DELETE ? before : null;
+                    after = kept == Op.CREATE ? after : null;
+                    op = kept;
+                }
+            }
             Map<String, Object> key = op == Op.TRUNCATE ? Map.of() : table.schema.keyOf(after != null ? after : before);
             SourceInfo source = new SourceInfo(CdckitVersion.get(), TriggerChangeSourceProvider.MODE, config.name(),
                     e.commitMs, SourceInfo.SNAPSHOT_FALSE, database, table.id.schema(), table.id.table(),

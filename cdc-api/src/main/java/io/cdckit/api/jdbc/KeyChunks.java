@@ -28,9 +28,11 @@ public final class KeyChunks {
     private final String keyRow;
     private final String paramRow;
     private final int keyCount;
+    private final String filter;
 
-    private KeyChunks(TableSchema schema, List<String> collations) {
+    private KeyChunks(TableSchema schema, List<String> collations, String filter) {
         this.schema = schema;
+        this.filter = filter;
         List<String> key = schema.primaryKey();
         this.keyCount = key.size();
         StringJoiner order = new StringJoiner(", ");
@@ -58,6 +60,14 @@ public final class KeyChunks {
      * @throws CdcException naming the fix when the table has no primary key
      */
     public static KeyChunks of(Connection c, TableSchema schema) throws SQLException {
+        return of(c, schema, null);
+    }
+
+    /**
+     * The chunk reader of {@code schema}'s table that reads only the rows for which
+     * {@code filter} (a row filter, {@link io.cdckit.api.RowFilters}; null for all rows) is true.
+     */
+    public static KeyChunks of(Connection c, TableSchema schema, String filter) throws SQLException {
         schema.requirePrimaryKey();
         List<String> collations = new ArrayList<>();
         for (String k : schema.primaryKey()) {
@@ -73,7 +83,7 @@ public final class KeyChunks {
                 }
             }
         }
-        return new KeyChunks(schema, collations);
+        return new KeyChunks(schema, collations, filter);
     }
 
     /** The table's schema. */
@@ -106,6 +116,10 @@ public final class KeyChunks {
         }
         if (upTo != null) {
             sql.append(where).append(keyRow).append(" <= ").append(paramRow);
+            where = " AND ";
+        }
+        if (filter != null) {
+            sql.append(where).append("(").append(filter).append(")");
         }
         // one row more than asked tells whether this is the last chunk, so a table whose size is a
         // multiple of the chunk size needs no empty chunk at its end
