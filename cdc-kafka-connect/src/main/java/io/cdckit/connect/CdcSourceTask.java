@@ -78,12 +78,14 @@ public final class CdcSourceTask extends SourceTask {
         ChangeSourceProvider provider = ConnectorSettings.provider(cdc.mode());
         connections = SourceConnections.create(cdc);
         selection = io.cdckit.api.ColumnSelection.of(cdc);
-        if (!selection.isEmpty()) {
+        io.cdckit.api.RowFilters filters = io.cdckit.api.RowFilters.of(cdc);
+        if (!selection.isEmpty() || !filters.isEmpty()) {
             try (java.sql.Connection c = connections.borrow()) {
                 selection.check(c, cdc);
+                filters.check(c, cdc);
             } catch (java.sql.SQLException e) {
                 connections.close();
-                throw new RetriableException("cannot read the catalog to check cdc.columns.*: " + e.getMessage(), e);
+                throw new RetriableException("cannot read the catalog to check cdc.columns.* and cdc.filter.*: " + e.getMessage(), e);
             } catch (CdcException e) {
                 connections.close();
                 throw new ConnectException(e.getMessage(), e);

@@ -131,6 +131,7 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
             CdcConfig config = CdcConfig.from(cdc);
             try {
                 io.cdckit.api.ColumnSelection.of(config);
+                io.cdckit.api.RowFilters.of(config);
             } catch (CdcException e) {
                 problems.add(new ConfigProblem(keyNamedIn(e.getMessage()), e.getMessage()));
             }

@@ -36,6 +36,7 @@ final class DatabaseCheck {
             if (problems.isEmpty()) {
                 try {
                     io.cdckit.api.ColumnSelection.of(config).check(c, config);
+                    io.cdckit.api.RowFilters.of(config).check(c, config);
                 } catch (CdcException e) {
                     problems.add(new ConfigProblem(ConnectorSettings.keyNamedIn(e.getMessage()), e.getMessage()));
                 }
