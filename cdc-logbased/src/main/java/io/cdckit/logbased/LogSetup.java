@@ -121,8 +121,8 @@ final class LogSetup {
     }
 
     /** Sets REPLICA IDENTITY FULL on each table that does not have it yet. */
-    void useFullReplicaIdentity(List<TableId> tables) throws SQLException {
-        for (TableId t : tables) {
+    void useFullReplicaIdentity(List<TableId> captured) throws SQLException {
+        for (TableId t : withPartitions(captured)) {
             String current;
             try (PreparedStatement ps = connection.prepareStatement(
                     "SELECT relreplident FROM pg_class WHERE oid = ?::regclass")) {
@@ -145,6 +145,29 @@ final class LogSetup {
                         + "leave the table as it is.", e);
             }
         }
+    }
+
+    /**
+     * The tables with the partitions of the partitioned ones (whose rows, and so whose replica
+     * identity, are the partitions'); partitions attached later need the same, which
+     * {@code docs/log.md} says.
+     */
+    private List<TableId> withPartitions(List<TableId> tables) throws SQLException {
+        List<TableId> out = new ArrayList<>();
+        for (TableId t : tables) {
+            out.add(t);
+            try (PreparedStatement ps = connection.prepareStatement("SELECT n.nspname, c.relname FROM "
+                    + "pg_catalog.pg_partition_tree(?::regclass) p JOIN pg_catalog.pg_class c ON c.oid = p.relid "
+                    + "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE p.isleaf AND p.level > 0")) {
+                ps.setString(1, t.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new TableId(rs.getString(1), rs.getString(2)));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Creates the publication for exactly {@code tables}, or sets its tables when it exists with others. */
@@ -175,12 +198,27 @@ final class LogSetup {
         }
         String sql;
         if (published == null) {
-            sql = "CREATE PUBLICATION " + TableId.quote(publication) + " FOR TABLE " + tableList;
+            // changes of a partition are published as the partitioned table's, which is what is captured
+            sql = "CREATE PUBLICATION " + TableId.quote(publication) + " FOR TABLE " + tableList
+                    + " WITH (publish_via_partition_root = true)";
         } else if (!published.equals(new HashSet<>(tables)) || !filters.isEmpty() || hasRowFilters(publication)) {
             // row filters are compared by setting them: PostgreSQL keeps them in its own normal form
             sql = "ALTER PUBLICATION " + TableId.quote(publication) + " SET TABLE " + tableList;
         } else {
+            sql = null;
+        }
+        if (sql == null) {
+            if (!publishesViaRoot(publication)) {
+                execute(connection, "ALTER PUBLICATION " + TableId.quote(publication)
+                        + " SET (publish_via_partition_root = true)");
+                LOG.info("Publication {} now publishes the changes of partitions as their partitioned table's",
+                        publication);
+            }
             return;
+        }
+        if (published != null && !publishesViaRoot(publication)) {
+            execute(connection, "ALTER PUBLICATION " + TableId.quote(publication)
+                    + " SET (publish_via_partition_root = true)");
         }
         // no bounded lock wait here: publishing takes SHARE UPDATE EXCLUSIVE, which writers do not wait for
         try {
@@ -190,6 +228,17 @@ final class LogSetup {
             throw new CdcException("Could not " + (published == null ? "create" : "alter") + " publication "
                     + publication + " (" + e.getMessage().strip() + "): run " + sql + " as the owner of the tables "
                     + "(with CREATE on the database), or give the user those rights.", e);
+        }
+    }
+
+    /** True when the publication publishes partitions' changes as their root table's. */
+    private boolean publishesViaRoot(String publication) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = ?")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
         }
     }
 

@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * ({@code cdc.key.columns}) and the errors that name the fix when a table cannot be keyed;
  * excluded, hashed, replaced and truncated columns ({@code cdc.columns.*}), in the events and in
  * their JSON, and the errors for columns that do not exist or cannot be masked; row filters
- * ({@code cdc.filter.*}) with updates moving rows in and out.
+ * ({@code cdc.filter.*}) with updates moving rows in and out; partitioned tables, whose
+ * partitions' changes arrive as the partitioned table's, partitions attached later included.
  */
 public abstract class SelectionContract extends ContractTestSupport {
 
@@ -230,5 +231,43 @@ public abstract class SelectionContract extends ContractTestSupport {
     private void step(CapturedEvents captured, String expected, String sql) {
         db.execute(sql);
         captured.awaitAtLeast(1, e -> (e.op().code() + ":" + e.key().get("id")).equals(expected), waitTime());
+    }
+
+    @Test
+    void changesOfEveryPartitionArriveAsThePartitionedTablesIncludingOnesAttachedLater() {
+        TableId t = table("parted");
+        TableId nord = new TableId(t.schema(), t.table() + "_nord");
+        TableId sued = new TableId(t.schema(), t.table() + "_sued");
+        db.execute("CREATE TABLE " + t.quoted() + " (id int NOT NULL, region text NOT NULL, qty int,"
+                        + " updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (id, region))"
+                        + " PARTITION BY LIST (region)",
+                "CREATE TABLE " + nord.quoted() + " PARTITION OF " + t.quoted() + " FOR VALUES IN ('nord')",
+                "INSERT INTO " + t.quoted() + " (id, region, qty) VALUES (1, 'nord', 1)");
+        boolean snapshots = capabilities().snapshots();
+        CdcConfig config = config("parted", t).toBuilder().set("cdc.snapshot.mode", snapshots ? "initial" : "never")
+                .build();
+        CapturedEvents captured = new CapturedEvents();
+        start(config, OffsetStores.memory(), captured);
+        if (snapshots) {
+            captured.awaitAtLeast(1, e -> e.op().code().equals("r"), waitTime());
+        }
+        stepOn(captured, "c:2", "INSERT INTO " + t.quoted() + " (id, region, qty) VALUES (2, 'nord', 1)");
+        db.execute("CREATE TABLE " + sued.quoted() + " (LIKE " + t.quoted() + " INCLUDING DEFAULTS)",
+                "ALTER TABLE " + t.quoted() + " ATTACH PARTITION " + sued.quoted() + " FOR VALUES IN ('süd')");
+        stepOn(captured, "c:3", "INSERT INTO " + t.quoted() + " (id, region, qty) VALUES (3, 'süd', 1)");
+        stepOn(captured, "u:3", "UPDATE " + t.quoted() + " SET qty = 2, updated_at = clock_timestamp() WHERE id = 3");
+        if (capabilities().deletes()) {
+            stepOn(captured, "d:2", "DELETE FROM " + t.quoted() + " WHERE id = 2");
+        }
+        settle();
+        assertThat(captured.events()).isNotEmpty().allSatisfy(e -> assertThat(e.table()).isEqualTo(t));
+        ChangeEvent attached = captured.events().stream().filter(e -> e.op().code().equals("c")
+                && Integer.valueOf(3).equals(e.key().get("id"))).findFirst().orElseThrow();
+        assertThat(attached.after()).containsEntry("region", "süd").containsEntry("qty", 1);
+        assertThat(attached.key()).containsOnlyKeys("id", "region");
+    }
+
+    private void stepOn(CapturedEvents captured, String expected, String sql) {
+        step(captured, expected, sql);
     }
 }

@@ -239,6 +239,12 @@ final class InstallScript {
                   present pg_catalog.text[];
                   t pg_catalog.text;
                 BEGIN
+                  -- a partitioned table gets statement-level triggers whatever the flavour: row-level ones
+                  -- would fire in its partitions and log them, not the table
+                  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel)
+                     OPERATOR(pg_catalog.=) 'p' THEN
+                    flavour := 'statement';
+                  END IF;
                   IF flavour OPERATOR(pg_catalog.=) 'row' THEN
                     wanted := ARRAY[%2$s || '_row', %2$s || '_truncate'];
                     IF notify THEN

@@ -272,10 +272,6 @@ public final class TriggerInstallation {
                                 + ": run GRANT TRIGGER ON " + t.quoted() + " TO " + TableId.quote(rs.getString(1))
                                 + "; (or install as the table's owner).");
                     }
-                    if ("p".equals(rs.getString(2)) && settings.flavour() == TriggerSettings.Flavour.ROW) {
-                        throw new CdcException("Table " + t + " is partitioned, and row-level triggers log its "
-                                + "partitions, not the table: set cdc.trigger.flavour=statement for it.");
-                    }
                 }
             }
         }
