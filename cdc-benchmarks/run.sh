@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Runs the benchmark suite and regenerates docs/benchmarks.md. Two parts, each about 15 minutes on
-# 2 cores:
+# Runs the benchmark suite and regenerates docs/benchmarks.md. Three parts:
 #   suite      the short suite (writer overhead, capture throughput, latency, heap while streaming),
-#              written to cdc-benchmarks/results/<date>.json
+#              written to cdc-benchmarks/results/<date>.json (about 15 minutes on 2 cores)
 #   snapshots  the snapshot of a million-row table by every strategy and by Debezium
-#              (SnapshotBenchmark), written to cdc-benchmarks/results/snapshots-<date>.json
-# Usage: cdc-benchmarks/run.sh [suite|snapshots|all|report] [JMH arguments]   (default: all;
+#              (SnapshotBenchmark), written to cdc-benchmarks/results/snapshots-<date>.json (about 15
+#              minutes on 2 cores)
+#   connect    commit -> Kafka through Kafka Connect: cdckit's source connector in every cdc.mode next
+#              to Debezium's PostgreSQL connector on one in-JVM Connect cluster (ConnectBenchmark),
+#              written to cdc-benchmarks/results/connect-<date>.json (under 10 minutes on 2 cores)
+# Usage: cdc-benchmarks/run.sh [suite|snapshots|connect|all|report] [JMH arguments]   (default: all;
 # report runs nothing and only regenerates the page)
 # The page is regenerated from the latest results file of each part, so running one part keeps the
-# other part's last results. Builds cdc-benchmarks/target/benchmarks.jar first when it is missing or
+# other parts' last results. Builds cdc-benchmarks/target/benchmarks.jar first when it is missing or
 # older than the sources. Extra arguments go to JMH, e.g.:
 #   cdc-benchmarks/run.sh suite -p strategy=log,debezium-raw
 #   cdc-benchmarks/run.sh snapshots -p idle=trigger,debezium-initial -p writer=none
+#   cdc-benchmarks/run.sh connect -p rows=100000 -p peers=log+debezium   (+: one interleaved trial)
 # The benchmarks start their own throwaway PostgreSQL (see README.md, Requirements), or use
 # CDC_TEST_JDBC_URL.
 set -euo pipefail
@@ -19,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 part=all
 case "${1:-}" in
-  suite|snapshots|all|report) part=$1; shift ;;
+  suite|snapshots|connect|all|report) part=$1; shift ;;
 esac
 
 jar=cdc-benchmarks/target/benchmarks.jar
@@ -35,7 +39,7 @@ if [ "$part" = suite ] || [ "$part" = all ]; then
   started=$(date +%s)
   # the annotations' settings are the short suite: one fork per benchmark, few short iterations
   (cd cdc-benchmarks && java -jar target/benchmarks.jar 'io\.cdckit\.benchmarks\..*Benchmark\.' \
-    -e 'io\.cdckit\.benchmarks\.SnapshotBenchmark\.' -rf json -rff "results/$stamp.json" "$@")
+    -e 'io\.cdckit\.benchmarks\.(SnapshotBenchmark|ConnectBenchmark)\.' -rf json -rff "results/$stamp.json" "$@")
   echo "run.sh: suite took $(( ($(date +%s) - started) / 60 )) min"
 fi
 
@@ -47,11 +51,21 @@ if [ "$part" = snapshots ] || [ "$part" = all ]; then
   echo "run.sh: snapshots took $(( ($(date +%s) - started) / 60 )) min"
 fi
 
+if [ "$part" = connect ] || [ "$part" = all ]; then
+  started=$(date +%s)
+  # interleaved rounds of every connector on one Connect cluster in one fork (see ConnectBenchmark)
+  (cd cdc-benchmarks && java -jar target/benchmarks.jar 'io\.cdckit\.benchmarks\.ConnectBenchmark\.' \
+    -rf json -rff "results/connect-$stamp.json" "$@")
+  echo "run.sh: connect took $(( ($(date +%s) - started) / 60 )) min"
+fi
+
 # the latest results of each part (file names sort by date)
 results=()
 latest=$(ls cdc-benchmarks/results/[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].json 2>/dev/null | sort | tail -n 1 || true)
 [ -n "$latest" ] && results+=("$latest")
 latest=$(ls cdc-benchmarks/results/snapshots-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].json 2>/dev/null | sort | tail -n 1 || true)
+[ -n "$latest" ] && results+=("$latest")
+latest=$(ls cdc-benchmarks/results/connect-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].json 2>/dev/null | sort | tail -n 1 || true)
 [ -n "$latest" ] && results+=("$latest")
 
 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$jar" io.cdckit.benchmarks.BenchmarkReport \

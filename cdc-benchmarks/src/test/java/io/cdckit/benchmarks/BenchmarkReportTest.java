@@ -140,6 +140,92 @@ class BenchmarkReportTest {
         assertThat(md).contains("- **Date:** 2026-12-02; section 5: 2026-12-03");
     }
 
+    /** A Kafka Connect run's JMH result; each counter's values are its rounds. */
+    private static ObjectNode connectResult(String producerOverrides, Object... counters) {
+        ObjectNode b = JSON.createObjectNode();
+        b.put("benchmark", "io.cdckit.benchmarks.ConnectBenchmark.interleaved");
+        ObjectNode params = b.putObject("params");
+        params.put("peers", "log,trigger,timestamp,debezium");
+        params.put("rows", "50000");
+        params.put("rowsPerTransaction", "1000");
+        params.put("warmupRows", "10000");
+        params.put("producerOverrides", producerOverrides);
+        b.putObject("primaryMetric").put("score", 60).put("scoreUnit", "s/op");
+        ObjectNode secondary = b.putObject("secondaryMetrics");
+        for (int i = 0; i < counters.length; i += 2) {
+            ArrayNode fork = secondary.putObject((String) counters[i]).putArray("rawData").addArray();
+            for (double v : (double[]) counters[i + 1]) {
+                fork.add(v);
+            }
+        }
+        return b;
+    }
+
+    private static ObjectNode typicalConnectRun() {
+        return connectResult("",
+                "logEventsPerSecond", rounds(4_000, 5_000, 3_000, 4_000, 4_200),
+                "triggerEventsPerSecond", rounds(5_000, 5_500, 6_000, 4_000, 5_200),
+                "timestampEventsPerSecond", rounds(6_000, 6_500, 7_000, 6_200, 5_900),
+                "debeziumEventsPerSecond", rounds(5_000, 5_000, 5_000, 4_000, 6_000),
+                "logFirstRecordMs", rounds(30, 40, 20, 35, 25),
+                "debeziumFirstRecordMs", rounds(15, 20, 10, 30, 25),
+                "logWriterRowsPerSecond", rounds(90_000, 90_000, 90_000, 90_000, 90_000),
+                "logBytesPerRecord", rounds(3_760, 3_760, 3_760, 3_760, 3_760),
+                "debeziumBytesPerRecord", rounds(4_300, 4_300, 4_300, 4_300, 4_300),
+                "logExtraRecords", rounds(0, 0, 0, 0, 0),
+                "debeziumExtraRecords", rounds(0, 0, 0, 0, 0));
+    }
+
+    private static String connectReport(ObjectNode result) {
+        ArrayNode root = JSON.createArrayNode();
+        root.add(result);
+        return new BenchmarkReport(BenchmarkReport.read(root))
+                .markdown("test machine", List.of("2026-12-02.json", "snapshots-2026-12-03.json",
+                        "connect-2026-12-04.json"), "");
+    }
+
+    @Test
+    void connectSectionShowsMediansAndRatiosToDebeziumsConnectorMeasuredInTheSameRun() {
+        String md = connectReport(typicalConnectRun());
+
+        assertThat(md).contains("## 6. Kafka Connect: commit → Kafka");
+        assertThat(md).contains("5 rounds after a warm-up run of 10 000 rows each");
+        assertThat(md).contains("the worker's producer as Connect sets it up");
+        assertThat(md).contains("| cdckit log | 4 000 | 0.80× | 0.60×–1.00× | 30 | 90 000 | 3 760 |");
+        assertThat(md).contains("| cdckit trigger | 5 200 | 1.04× | 0.87×–1.20× | — | — | — |");
+        assertThat(md).contains("| Debezium's PostgresConnector | 5 000 | 1.00× |  | 20 | — | 4 300 |");
+        assertThat(md).contains("Every topic held exactly its rows");
+    }
+
+    @Test
+    void connectTargetsAreTheRatiosOfTheMedians() {
+        String md = connectReport(typicalConnectRun());
+
+        assertThat(md).contains("| Kafka Connect, cdckit log events/s ≥ 0.9× Debezium's connector | 0.80× (median 4 000 "
+                + "vs 5 000 events/s; rounds 0.60×–1.00×) | **no** |");
+        assertThat(md).contains("| Kafka Connect, cdckit trigger events/s ≥ 1.0× Debezium's connector | 1.04× (median "
+                + "5 200 vs 5 000 events/s; rounds 0.87×–1.20×) | yes |");
+        assertThat(md).contains("| Kafka Connect, cdckit timestamp events/s ≥ 1.0× Debezium's connector | 1.24× (median "
+                + "6 200 vs 5 000 events/s; rounds 0.98×–1.55×) | yes |");
+    }
+
+    @Test
+    void connectSectionNamesItsFileDateProducerSettingsAndDuplicates() {
+        ObjectNode run = connectResult("batch.size=1048576;linger.ms=5",
+                "triggerEventsPerSecond", rounds(5_000, 5_000, 5_000),
+                "debeziumEventsPerSecond", rounds(5_000, 5_000, 5_000),
+                "triggerExtraRecords", rounds(0, 3, 0));
+        String md = connectReport(run);
+
+        assertThat(md).contains("and `cdc-benchmarks/results/connect-2026-12-04.json` (the Kafka Connect connectors of "
+                + "section 6");
+        assertThat(md).contains("- **Date:** 2026-12-02; section 5: 2026-12-03; section 6: 2026-12-04");
+        assertThat(md).contains("every connector's producer with `batch.size=1048576`, `linger.ms=5`");
+        assertThat(md).contains("3 rounds after");
+        assertThat(md).contains("Records beyond the rows and probes (duplicates), summed over the rounds: trigger 3.");
+        assertThat(md).doesNotContain("cdckit log events/s ≥");
+    }
+
     @Test
     void noSnapshotSectionWithoutSnapshotResults() {
         ArrayNode root = JSON.createArrayNode();

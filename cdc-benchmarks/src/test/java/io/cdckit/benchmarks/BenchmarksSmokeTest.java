@@ -128,6 +128,31 @@ class BenchmarksSmokeTest {
         assertThat(counters.get("writerWritesPerSecond").getScore()).isPositive();
     }
 
+    /**
+     * Every cdckit mode's Kafka Connect source connector and Debezium's, one small run each on one
+     * in-JVM Connect cluster: each must stream its rows into its topic (the benchmark fails
+     * otherwise) and report its rate.
+     */
+    @Test
+    void connectorsOfEveryModeAndDebeziumsOnOneConnectCluster() throws Exception {
+        Collection<RunResult> results = new Runner(tiny(ConnectBenchmark.class.getName() + "\\.")
+                .param("rows", "500")
+                .param("rowsPerTransaction", "100")
+                .param("warmupRows", "0")
+                .timeout(TimeValue.minutes(5))
+                .build()).run();
+        assertThat(results).hasSize(1);
+        Map<String, Result> counters = results.iterator().next().getSecondaryResults();
+        for (ConnectPeer p : ConnectPeer.values()) {
+            for (String figure : List.of("EventsPerSecond", "FirstRecordMs", "WriterRowsPerSecond", "BytesPerRecord")) {
+                String name = p.paramName() + figure;
+                assertThat(counters.get(name)).as(name).isNotNull();
+                assertThat(counters.get(name).getScore()).as(name).isPositive();
+            }
+            assertThat(counters.get(p.paramName() + "ExtraRecords").getScore()).as(p.paramName()).isZero();
+        }
+    }
+
     private static String label(RunResult r) {
         return r.getParams().getBenchmark() + " " + List.of(r.getParams().getParam("strategy"));
     }

@@ -2,6 +2,7 @@ package io.cdckit.connect;
 
 import io.cdckit.api.TableId;
 import io.cdckit.connect.testkit.ConnectTestCluster;
+import io.cdckit.connect.testkit.DebeziumJdbcSink;
 import io.cdckit.testkit.PostgresTest;
 import io.cdckit.testkit.TestDatabase;
 import io.cdckit.testkit.Workload;
@@ -13,7 +14,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -49,8 +49,8 @@ class JdbcSinkEndToEndTest {
         try (TestDatabase replica = db.server().createDatabase("replica_" + mode);
              ConnectTestCluster cluster = ConnectTestCluster.start(2, false)) {
             cluster.configure("cdckit-" + mode, ConnectorConfigs.cdckit(db, mode, prefix, orders, accounts));
-            cluster.configure("jdbc-sink-" + mode, sink(replica, ConnectorConfigs.topic(prefix, orders) + ","
-                    + ConnectorConfigs.topic(prefix, accounts)));
+            cluster.configure("jdbc-sink-" + mode, DebeziumJdbcSink.config(prefix, replica.jdbcUrl(), replica.user(),
+                    replica.password()));
             cluster.awaitRunning("cdckit-" + mode, 1);
             cluster.awaitRunning("jdbc-sink-" + mode, 1);
 
@@ -69,27 +69,6 @@ class JdbcSinkEndToEndTest {
             });
             assertThat(rows(replica, String.format(query, orders.table()))).hasSizeGreaterThan(500);
         }
-    }
-
-    /**
-     * Debezium's JDBC sink into {@code replica}. The topics are named, not a regex: a regex
-     * subscription finds topics created after the sink started only at its next metadata refresh
-     * ({@code metadata.max.age.ms}, 5 minutes).
-     */
-    private static Map<String, String> sink(TestDatabase replica, String topics) {
-        Map<String, String> c = new LinkedHashMap<>();
-        c.put("connector.class", "io.debezium.connector.jdbc.JdbcSinkConnector");
-        c.put("tasks.max", "1");
-        c.put("topics", topics);
-        c.put("connection.url", replica.jdbcUrl());
-        c.put("connection.username", replica.user());
-        c.put("connection.password", replica.password());
-        c.put("insert.mode", "upsert");
-        c.put("delete.enabled", "true");
-        c.put("primary.key.mode", "record_key");
-        c.put("schema.evolution", "basic");
-        c.put("collection.name.format", "${source.table}");
-        return c;
     }
 
     /** Every row of a query as the text of its columns, the same for both databases. */

@@ -9,17 +9,18 @@ package io.cdckit.testkit;
  * @param everyIntermediateUpdate every committed update arrives, not only the latest row state
  * @param truncate                TRUNCATE arrives as op t
  * @param snapshots               {@code cdc.snapshot.mode=initial} reads the existing rows as op r
- * @param rowFilters              {@code cdc.filter.*} applies (every real strategy; test doubles may not)
+ * @param partitionsAndRowFilters partitioned tables and {@code cdc.filter.*} work (every real strategy; test doubles
+ *                                may not)
  */
 public record Capabilities(boolean beforeImage, boolean deletes, boolean everyIntermediateUpdate,
-                           boolean truncate, boolean snapshots, boolean rowFilters) {
+                           boolean truncate, boolean snapshots, boolean partitionsAndRowFilters) {
 
     /** A strategy that takes snapshots and filters rows, seeing what the flags say. */
     public Capabilities(boolean beforeImage, boolean deletes, boolean everyIntermediateUpdate, boolean truncate) {
         this(beforeImage, deletes, everyIntermediateUpdate, truncate, true, true);
     }
 
-    /** This strategy, without snapshots and row filters (the test-only in-memory strategy). */
+    /** This strategy, without snapshots, partitioned tables and row filters (the test-only in-memory strategy). */
     public Capabilities withoutSnapshots() {
         return new Capabilities(beforeImage, deletes, everyIntermediateUpdate, truncate, false, false);
     }

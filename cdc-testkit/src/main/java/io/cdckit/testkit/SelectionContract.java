@@ -177,7 +177,7 @@ public abstract class SelectionContract extends ContractTestSupport {
 
     @Test
     void aRowFilterTurnsUpdatesMovingRowsOutIntoDeletesAndInIntoInserts() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(capabilities().rowFilters(), "strategy declares row filters");
+        org.junit.jupiter.api.Assumptions.assumeTrue(capabilities().partitionsAndRowFilters(), "strategy declares row filters");
         TableId t = table("filter");
         db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, status text NOT NULL, qty int,"
                         + " updated_at timestamptz NOT NULL DEFAULT clock_timestamp())",
@@ -219,7 +219,7 @@ public abstract class SelectionContract extends ContractTestSupport {
 
     @Test
     void aRowFilterThatDoesNotRunIsRefusedAtStartNamingTheKey() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(capabilities().rowFilters(), "strategy declares row filters");
+        org.junit.jupiter.api.Assumptions.assumeTrue(capabilities().partitionsAndRowFilters(), "strategy declares row filters");
         TableId t = table("badfilter");
         createStandardTable(t);
         CdcConfig bad = config("badfilter", t).toBuilder().set("cdc.filter." + t, "stauts = 'x'").build();
@@ -235,6 +235,8 @@ public abstract class SelectionContract extends ContractTestSupport {
 
     @Test
     void changesOfEveryPartitionArriveAsThePartitionedTablesIncludingOnesAttachedLater() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(capabilities().partitionsAndRowFilters(),
+                "strategy declares partitioned tables");
         TableId t = table("parted");
         TableId nord = new TableId(t.schema(), t.table() + "_nord");
         TableId sued = new TableId(t.schema(), t.table() + "_sued");

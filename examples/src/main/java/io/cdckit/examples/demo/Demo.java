@@ -32,15 +32,28 @@ import java.util.concurrent.Callable;
 /**
  * The demo: one live workload on an e-commerce schema, captured at the same time by each
  * strategy, shown side by side — a console table of what each saw, JSON lines of every event,
- * and a summary per strategy (events, commit-to-handler latency, what it could not see).
+ * and a summary per strategy (events, commit-to-handler latency, what it could not see). With
+ * {@code --kafka}, the same shop scaled out on Kafka Connect instead ({@link KafkaPipeline}).
  */
 @Command(name = "cdckit-demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Captures the same live workload with each cdckit strategy and shows the results side by side.")
+        description = {"Captures the same live workload with each cdckit strategy and shows the results side by side.",
+                "With --kafka: replicates it through Kafka Connect into a second database and compares the two."})
 public final class Demo implements Callable<Integer> {
 
+    /** Orders the scaled-out run places unless --orders says otherwise. */
+    private static final int KAFKA_ORDERS = 300;
+
     @Option(names = "--mode", split = ",", paramLabel = "MODE",
-            description = "Strategies to run: log, trigger, timestamp (default: every one on the classpath).")
+            description = "Strategies to run: log, trigger, timestamp (default: every one on the classpath; "
+                    + "with --kafka one of them, default trigger).")
     private List<String> modes;
+
+    @Option(names = "--kafka",
+            description = "Scaled out: cdckit's Kafka Connect source connector and Debezium's JDBC sink connector on "
+                    + "an in-JVM Kafka with two Connect workers replicate the shop into a second database on the "
+                    + "throwaway PostgreSQL, under concurrent writers, while one worker is stopped; then the replica "
+                    + "is compared with the source table by table.")
+    private boolean kafka;
 
     @Option(names = "--jdbc-url", paramLabel = "URL",
             description = "Use this PostgreSQL database (wal_level=logical for log; it must not hold the demo's "
@@ -57,8 +70,12 @@ public final class Demo implements Callable<Integer> {
     @Option(names = "--customers", defaultValue = "8", description = "Customers to create (default ${DEFAULT-VALUE}).")
     private int customers;
 
-    @Option(names = "--orders", defaultValue = "20", description = "Orders to place (default ${DEFAULT-VALUE}).")
-    private int orders;
+    @Option(names = "--orders", description = "Orders to place (default 20; with --kafka " + KAFKA_ORDERS + ").")
+    private Integer orders;
+
+    @Option(names = "--writer-pause-ms", defaultValue = "20", hidden = true,
+            description = "With --kafka: each writer's pause after a transaction, in ms (default ${DEFAULT-VALUE}).")
+    private int writerPauseMs;
 
     @Option(names = "--out", defaultValue = "target/cdckit-demo",
             description = "Directory for the JSON lines of each strategy (default ${DEFAULT-VALUE}).")
@@ -76,13 +93,24 @@ public final class Demo implements Callable<Integer> {
     /** Runs the demo; exits with 0 on success. */
     public static void main(String[] args) {
         PrintStream console = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        int code = new CommandLine(new Demo(console)).execute(args);
+        int code;
+        try {
+            code = new CommandLine(new Demo(console)).execute(args);
+        } catch (Throwable t) {
+            // an Error passes picocli by; exit all the same, or exec:java waits for Kafka's threads for ever
+            t.printStackTrace(console);
+            code = 1;
+        }
         System.exit(code);
     }
 
     @Override
     public Integer call() throws Exception {
         List<String> available = ChangeSources.availableModes();
+        if (kafka) {
+            return kafka(available);
+        }
+        int orderCount = orders == null ? 20 : orders;
         List<String> chosen = modes == null ? available : modes;
         for (String m : chosen) {
             if (!available.contains(m)) {
@@ -113,8 +141,8 @@ public final class Demo implements Callable<Integer> {
                 runs.add(run);
                 source.start(run);
             }
-            step("running the live workload: " + customers + " customers, " + orders + " orders");
-            ShopWorkload.Summary summary = new ShopWorkload(() -> open(connection), customers, orders, 7,
+            step("running the live workload: " + customers + " customers, " + orderCount + " orders");
+            ShopWorkload.Summary summary = new ShopWorkload(() -> open(connection), customers, orderCount, 7,
                     s -> step("  " + s)).run();
             step("workload done: " + summary.inserts() + " inserts, " + summary.updates() + " updates, "
                     + summary.deletes() + " deletes; waiting for every strategy to catch up");
@@ -130,6 +158,22 @@ public final class Demo implements Callable<Integer> {
         console.println(SideBySide.summary(runs));
         console.println("JSON lines of every event: " + out.toAbsolutePath());
         return 0;
+    }
+
+    private int kafka(List<String> available) throws Exception {
+        List<String> chosen = modes == null ? List.of("trigger") : modes;
+        if (chosen.size() != 1 || !available.contains(chosen.get(0))) {
+            console.println("With --kafka, --mode takes one strategy of " + String.join(", ", available) + ", not "
+                    + String.join(",", chosen));
+            return 2;
+        }
+        if (jdbcUrl != null) {
+            console.println("--kafka starts its own throwaway PostgreSQL, with the source and the replica database:"
+                    + " leave out --jdbc-url");
+            return 2;
+        }
+        return new KafkaPipeline(console, chosen.get(0), customers, orders == null ? KAFKA_ORDERS : orders,
+                Duration.ofMillis(writerPauseMs)).run();
     }
 
     private Map<String, String> connect() {
