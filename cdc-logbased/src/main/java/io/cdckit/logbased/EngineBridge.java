@@ -13,12 +13,16 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Bridges the engine's push model to the reader's {@code poll()}. The engine's thread converts a
- * batch, hands its events over and then waits in {@link #handleBatch} until the delivery loop
- * has committed them; only then does it mark the batch's records processed, which lets Debezium
- * flush their offsets and confirm their LSN to the slot. So memory is bounded by one batch, a
- * slow handler holds the engine back, and the slot never confirms WAL whose changes were not
- * handled and saved. When the source closes, a waiting batch returns without marking the rest:
- * the engine then stops cleanly, and the unhandled records are read again on restart.
+ * batch, hands its events over and returns at once when every earlier batch was committed, so that
+ * Debezium decodes the next batch while the delivery loop hands this one to the handler and saves
+ * its position: a pipeline of two batches. A batch's records are marked processed (which lets
+ * Debezium flush their offsets and confirm their LSN to the slot) only once the delivery loop has
+ * committed them; that happens in a later call of {@link #handleBatch} on the engine's thread
+ * (Debezium's committer is not thread-safe), at the latest with the next heartbeat while the
+ * tables are idle. So memory is bounded by two batches, a slow handler holds the engine back, and
+ * the slot never confirms WAL whose changes were not handled and saved. When the source closes,
+ * a waiting batch returns without marking the rest: the engine then stops cleanly, and the
+ * unhandled records are read again on restart.
  *
  * <p>Besides changes, the snapshot's watermark messages are handed over in their place in the
  * stream, so the reader sees each exactly between the changes committed before and after it; a
@@ -41,6 +45,20 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
     private long polledUpTo;
     private Throwable failure;
     private boolean closed;
+    /** Batches handed over whose records are not all marked processed yet; the engine's thread only. */
+    private final ArrayDeque<Unmarked> unmarked = new ArrayDeque<>();
+
+    /** A handed-over batch: its records, the sequence each waits for, and how many are marked. */
+    private static final class Unmarked {
+        final List<RecordChangeEvent<SourceRecord>> records;
+        final long[] needs;
+        int next;
+
+        Unmarked(List<RecordChangeEvent<SourceRecord>> records, long[] needs) {
+            this.records = records;
+            this.needs = needs;
+        }
+    }
 
     /**
      * A change or a watermark, in stream order.
@@ -97,21 +115,48 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         } finally {
             lock.unlock();
         }
-        int next = 0;
-        while (next < records.size()) {
-            long committed = awaitCommitBeyond(needs[next]);
+        if (!records.isEmpty()) {
+            unmarked.add(new Unmarked(records, needs));
+        }
+        // pipeline of two: wait until every earlier batch is committed, not this one
+        while (unmarked.size() > 1) {
+            Unmarked oldest = unmarked.peekFirst();
+            long committed = awaitCommitBeyond(oldest.needs[oldest.needs.length - 1]);
             if (committed < 0) {
                 // closing: the rest was not handled, so it stays unconfirmed and is read again on restart
                 return;
             }
-            boolean any = false;
-            while (next < records.size() && needs[next] <= committed) {
-                committer.markProcessed(records.get(next++));
+            markCommitted(committed, committer);
+        }
+        markCommitted(committedNow(), committer);
+    }
+
+    /** Marks processed, in order, every record of the unmarked batches whose events are committed. */
+    private void markCommitted(long committed, DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
+            throws InterruptedException {
+        boolean any = false;
+        while (!unmarked.isEmpty()) {
+            Unmarked b = unmarked.peekFirst();
+            while (b.next < b.records.size() && b.needs[b.next] <= committed) {
+                committer.markProcessed(b.records.get(b.next++));
                 any = true;
             }
-            if (any) {
-                committer.markBatchFinished();
+            if (b.next < b.records.size()) {
+                break;
             }
+            unmarked.pollFirst();
+        }
+        if (any) {
+            committer.markBatchFinished();
+        }
+    }
+
+    private long committedNow() {
+        lock.lock();
+        try {
+            return lastCommitted;
+        } finally {
+            lock.unlock();
         }
     }
 

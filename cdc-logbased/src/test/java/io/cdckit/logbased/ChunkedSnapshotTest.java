@@ -133,7 +133,10 @@ class ChunkedSnapshotTest {
             assertThat(writer.changes.get()).as("the writer changed rows all along").isGreaterThan(100);
             assertThat(writer.nearChanges.get()).as("rows of the chunks being read were changed").isGreaterThan(20);
             assertThat(writer.beyond.get()).as("keys beyond the largest read at the start").isGreaterThan(5);
-            assertThat(stream.reads.get()).as("rows read").isGreaterThan(rows / 2).isLessThanOrEqualTo(rows);
+            // rows inserted inside the key range and rows whose key moved forward can be read too (their
+            // change events supersede the copies): at most one more read per change of the writer
+            assertThat(stream.reads.get()).as("rows read").isGreaterThan(rows / 2)
+                    .isLessThanOrEqualTo(rows + writer.changes.get());
             assertThat(stream.foreign.get()).as("events that are no change of the table (heartbeats, watermarks)")
                     .isZero();
             assertThat(sampler.samplesInTransaction.get()).as("the sampler saw the source's transactions")
