@@ -61,13 +61,16 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
     }
 
     /**
-     * A change or a watermark, in stream order.
+     * A change or a watermark, in stream order. A change is handed over as Debezium's record and
+     * converted by {@link #poll}, on the reader's thread, so that the engine's thread goes on
+     * decoding while the values of the last batch are converted.
      *
      * @param seq       for a change its sequence number; for a watermark that of the last change before it
-     * @param change    the change, or null for a watermark
+     * @param record    a change as Debezium's record, before {@link #poll} converts it; else null
+     * @param change    the converted change, or null
      * @param watermark the watermark, or null for a change
      */
-    record Item(long seq, RecordConverter.Change change, RecordConverter.Watermark watermark) {
+    record Item(long seq, SourceRecord record, RecordConverter.Change change, RecordConverter.Watermark watermark) {
     }
 
     EngineBridge(RecordConverter converter, String watermarkPrefix) {
@@ -91,13 +94,12 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         }
         for (int i = 0; i < records.size(); i++) {
             SourceRecord record = records.get(i).record();
-            RecordConverter.Change change = converter.change(record);
-            if (change != null) {
-                handed.add(new Item(++seq, change, null));
+            if (RecordConverter.isChange(record)) {
+                handed.add(new Item(++seq, record, null, null));
             } else {
                 RecordConverter.Watermark watermark = RecordConverter.watermark(record, watermarkPrefix);
                 if (watermark != null) {
-                    handed.add(new Item(seq, null, watermark));
+                    handed.add(new Item(seq, null, null, watermark));
                 }
             }
             needs[i] = seq;
@@ -186,6 +188,7 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
      */
     List<Item> poll(int max, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
+        List<Item> out;
         lock.lockInterruptibly();
         try {
             while (pending.isEmpty()) {
@@ -196,22 +199,34 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
                 }
                 arrived.awaitNanos(left);
             }
-            List<Item> out = new ArrayList<>(Math.min(max, pending.size()));
+            out = new ArrayList<>(Math.min(max, pending.size()));
             int changes = 0;
             while (changes < max && !pending.isEmpty()) {
                 Item item = pending.poll();
                 out.add(item);
-                if (item.change() != null) {
+                if (item.record() != null) {
                     changes++;
                     polledUpTo = item.seq();
                 } else {
                     break;
                 }
             }
-            return out;
         } finally {
             lock.unlock();
         }
+        // converted outside the lock: the engine's thread hands over its next batch meanwhile
+        List<Item> converted = new ArrayList<>(out.size());
+        for (Item item : out) {
+            if (item.record() == null) {
+                converted.add(item);
+                continue;
+            }
+            RecordConverter.Change change = converter.change(item.record());
+            if (change != null) {
+                converted.add(new Item(item.seq(), null, change, null));
+            }
+        }
+        return converted;
     }
 
     /** Everything returned by {@link #poll} so far was handled and saved. */

@@ -62,6 +62,13 @@ final class RecordConverter {
         this.values = new ConnectValues(unavailablePlaceholder);
     }
 
+    /** True when {@link #change} gives a change for the record: a cheap look at its envelope, without converting values. */
+    static boolean isChange(SourceRecord record) {
+        Schema valueSchema = record.valueSchema();
+        return record.value() instanceof Struct value && valueSchema != null && valueSchema.name() != null
+                && valueSchema.name().endsWith(ENVELOPE) && op(value.getString("op")) != null;
+    }
+
     /** The change of a record, or null when the record is not a row or table change. */
     Change change(SourceRecord record) {
         Schema valueSchema = record.valueSchema();
