@@ -39,7 +39,7 @@ if [ "$part" = suite ] || [ "$part" = all ]; then
   started=$(date +%s)
   # the annotations' settings are the short suite: one fork per benchmark, few short iterations
   (cd cdc-benchmarks && java -jar target/benchmarks.jar 'io\.cdckit\.benchmarks\..*Benchmark\.' \
-    -e 'io\.cdckit\.benchmarks\.(SnapshotBenchmark|ConnectBenchmark)\.' -rf json -rff "results/$stamp.json" "$@")
+    -e 'io\.cdckit\.benchmarks\.(SnapshotBenchmark|ConnectBenchmark|LogHandoffBenchmark)\.' -rf json -rff "results/$stamp.json" "$@")
   echo "run.sh: suite took $(( ($(date +%s) - started) / 60 )) min"
 fi
 

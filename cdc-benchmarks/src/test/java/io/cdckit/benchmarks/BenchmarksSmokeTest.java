@@ -66,6 +66,19 @@ class BenchmarksSmokeTest {
     }
 
     @Test
+    void logHandoffAgainstRawDebeziumInterleaved() throws Exception {
+        Collection<RunResult> results = new Runner(tiny(LogHandoffBenchmark.class.getName() + "\\.")
+                .param("rows", "2000")
+                .param("rowsPerTransaction", "500")
+                .build()).run();
+        assertThat(results).hasSize(1);
+        RunResult r = results.iterator().next();
+        assertThat(r.getSecondaryResults().get("logEventsPerSecond").getScore()).isPositive();
+        assertThat(r.getSecondaryResults().get("rawEventsPerSecond").getScore()).isPositive();
+        assertThat(r.getSecondaryResults().get("logToRaw").getScore()).isPositive();
+    }
+
+    @Test
     void captureThroughputOfEveryStrategy() throws Exception {
         Collection<RunResult> results = new Runner(tiny(CaptureThroughputBenchmark.class.getName() + "\\.")
                 .param("rows", "2000")
