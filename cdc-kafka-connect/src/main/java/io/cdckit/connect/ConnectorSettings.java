@@ -2,17 +2,25 @@ package io.cdckit.connect;
 
 import io.cdckit.api.CdcConfig;
 import io.cdckit.api.CdcException;
+import io.cdckit.api.ColumnSelection;
 import io.cdckit.api.ConfigKey;
 import io.cdckit.api.ConfigProblem;
+import io.cdckit.api.RowFilters;
 import io.cdckit.api.TopicNames;
+import io.cdckit.api.jdbc.SourceConnections;
+import io.cdckit.api.spi.ChangeReader;
 import io.cdckit.api.spi.ChangeSourceProvider;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.connect.errors.ConnectException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The connector's configuration: cdckit's own {@code cdc.*} keys, with the same names and
@@ -89,14 +97,13 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
     /**
      * The settings a connector or task starts with.
      *
-     * @throws org.apache.kafka.connect.errors.ConnectException with every problem, so Connect
-     *                                                         shows cdckit's message
+     * @throws ConnectException with every problem, so that Connect shows cdckit's message
      */
     static ConnectorSettings forStart(Map<String, String> props) {
         try {
             return from(props);
         } catch (CdcException e) {
-            throw new org.apache.kafka.connect.errors.ConnectException(e.getMessage(), e);
+            throw new ConnectException(e.getMessage(), e);
         }
     }
 
@@ -130,8 +137,8 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
         if (own.isEmpty()) {
             CdcConfig config = CdcConfig.from(cdc);
             try {
-                io.cdckit.api.ColumnSelection.of(config);
-                io.cdckit.api.RowFilters.of(config);
+                ColumnSelection.of(config);
+                RowFilters.of(config);
             } catch (CdcException e) {
                 problems.add(new ConfigProblem(keyNamedIn(e.getMessage()), e.getMessage()));
             }
@@ -170,20 +177,20 @@ record ConnectorSettings(CdcConfig cdc, String topicPrefix, boolean tombstones) 
     }
 
     /** The strategy's own checks, which it runs when it makes a reader (without connecting). */
-    private static java.util.Optional<ConfigProblem> strategyProblem(CdcConfig config) {
-        try (io.cdckit.api.jdbc.SourceConnections connections = io.cdckit.api.jdbc.SourceConnections.create(config);
-             io.cdckit.api.spi.ChangeReader ignored = provider(config.mode()).createReader(config, connections)) {
-            return java.util.Optional.empty();
+    private static Optional<ConfigProblem> strategyProblem(CdcConfig config) {
+        try (SourceConnections connections = SourceConnections.create(config);
+             ChangeReader ignored = provider(config.mode()).createReader(config, connections)) {
+            return Optional.empty();
         } catch (CdcException e) {
-            return java.util.Optional.of(new ConfigProblem(keyNamedIn(e.getMessage()), e.getMessage()));
+            return Optional.of(new ConfigProblem(keyNamedIn(e.getMessage()), e.getMessage()));
         } catch (Exception e) {
-            return java.util.Optional.of(new ConfigProblem(CdcConfig.MODE.name(), String.valueOf(e.getMessage())));
+            return Optional.of(new ConfigProblem(CdcConfig.MODE.name(), String.valueOf(e.getMessage())));
         }
     }
 
     /** The first {@code cdc.*} key a message names, or {@code cdc.mode}. */
     static String keyNamedIn(String message) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("cdc\\.[a-z0-9][a-z0-9.\\-]*[a-z0-9]")
+        Matcher m = Pattern.compile("cdc\\.[a-z0-9][a-z0-9.\\-]*[a-z0-9]")
                 .matcher(message == null ? "" : message);
         while (m.find()) {
             String candidate = m.group();
