@@ -2,7 +2,6 @@ package io.cdckit.connect;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -25,10 +24,8 @@ final class JsonbText {
     private static void append(StringBuilder b, JsonNode node) {
         if (node.isObject()) {
             b.append('{');
-            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
             boolean first = true;
-            while (fields.hasNext()) {
-                Map.Entry<String, JsonNode> f = fields.next();
+            for (Map.Entry<String, JsonNode> f : node.properties()) {
                 if (!first) {
                     b.append(", ");
                 }

@@ -68,7 +68,7 @@ class ExampleConfigsTest {
         JsonNode json = new ObjectMapper().readTree(p.toFile());
         Map<String, String> config = new LinkedHashMap<>();
         config.put("name", json.get("name").asText());
-        json.get("config").fields().forEachRemaining(e -> config.put(e.getKey(),
+        json.get("config").properties().forEach(e -> config.put(e.getKey(),
                 e.getValue().asText().startsWith("${file:") ? "a-password" : e.getValue().asText()));
         return config;
     }

@@ -196,29 +196,32 @@ final class LogSetup {
                 }
             }
         }
+        // changes of a partition are to be published as the partitioned table's, which is what is captured
+        boolean viaRoot = anyPartitioned(tables);
         String sql;
         if (published == null) {
-            // changes of a partition are published as the partitioned table's, which is what is captured
             sql = "CREATE PUBLICATION " + TableId.quote(publication) + " FOR TABLE " + tableList
-                    + " WITH (publish_via_partition_root = true)";
+                    + (viaRoot ? " WITH (publish_via_partition_root = true)" : "");
         } else if (!published.equals(new HashSet<>(tables)) || !filters.isEmpty() || hasRowFilters(publication)) {
             // row filters are compared by setting them: PostgreSQL keeps them in its own normal form
             sql = "ALTER PUBLICATION " + TableId.quote(publication) + " SET TABLE " + tableList;
         } else {
             sql = null;
         }
-        if (sql == null) {
-            if (!publishesViaRoot(publication)) {
-                execute(connection, "ALTER PUBLICATION " + TableId.quote(publication)
-                        + " SET (publish_via_partition_root = true)");
+        if (published != null && viaRoot && !publishesViaRoot(publication)) {
+            String alter = "ALTER PUBLICATION " + TableId.quote(publication) + " SET (publish_via_partition_root = true)";
+            try {
+                execute(connection, alter);
                 LOG.info("Publication {} now publishes the changes of partitions as their partitioned table's",
                         publication);
+            } catch (SQLException e) {
+                throw new CdcException("Publication " + publication + " publishes the changes of partitions as the "
+                        + "partitions' own, so those of the partitioned tables in cdc.tables would not arrive ("
+                        + e.getMessage().strip() + "): run " + alter + " as its owner.", e);
             }
-            return;
         }
-        if (published != null && !publishesViaRoot(publication)) {
-            execute(connection, "ALTER PUBLICATION " + TableId.quote(publication)
-                    + " SET (publish_via_partition_root = true)");
+        if (sql == null) {
+            return;
         }
         // no bounded lock wait here: publishing takes SHARE UPDATE EXCLUSIVE, which writers do not wait for
         try {
@@ -229,6 +232,22 @@ final class LogSetup {
                     + publication + " (" + e.getMessage().strip() + "): run " + sql + " as the owner of the tables "
                     + "(with CREATE on the database), or give the user those rights.", e);
         }
+    }
+
+    /** True when one of the tables is partitioned. */
+    private boolean anyPartitioned(List<TableId> tables) throws SQLException {
+        for (TableId t : tables) {
+            try (PreparedStatement ps = connection.prepareStatement(
+                    "SELECT relkind = 'p' FROM pg_catalog.pg_class WHERE oid = ?::regclass")) {
+                ps.setString(1, t.quoted());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getBoolean(1)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /** True when the publication publishes partitions' changes as their root table's. */
