@@ -237,6 +237,26 @@ public final class ColumnSelection {
         }
     }
 
+    /**
+     * The start-time check of what a source captures, shared by every way a source runs (the
+     * delivery loop, the Kafka Connect task): {@code cdc.columns.*} and {@code cdc.filter.*}
+     * against the catalog, on one borrowed connection, when either is set.
+     *
+     * @throws CdcException naming the key, the value and the fix
+     */
+    public static void checkAtStart(CdcConfig config, io.cdckit.api.jdbc.SourceConnections connections)
+            throws java.sql.SQLException {
+        ColumnSelection selection = of(config);
+        RowFilters filters = RowFilters.of(config);
+        if (selection.isEmpty() && filters.isEmpty()) {
+            return;
+        }
+        try (java.sql.Connection c = connections.borrow()) {
+            selection.check(c, config);
+            filters.check(c, config);
+        }
+    }
+
     /** The tables this selection names, for checks at start. */
     public Set<TableId> tables() {
         Set<TableId> s = new LinkedHashSet<>(include.columns().keySet());

@@ -115,7 +115,7 @@ final class DeliveringChangeSource implements ChangeSource {
             }
             LOG.info("Starting source '{}' (cdc.mode={}, tables={}) {}", name, config.mode(), config.tables(),
                     from == null ? "from the beginning" : "after position " + from.fields());
-            checkSelection();
+            ColumnSelection.checkAtStart(config, connections);
             reader.open(from);
             committed = from;
             Position start = from == null ? reader.startPosition() : null;
@@ -177,21 +177,6 @@ final class DeliveringChangeSource implements ChangeSource {
         } finally {
             release();
             finished.countDown();
-        }
-    }
-
-    /**
-     * Checks {@code cdc.columns.*} and {@code cdc.filter.*} against the catalog: the columns named
-     * exist and may be excluded or masked, the row filters run.
-     */
-    private void checkSelection() throws java.sql.SQLException {
-        RowFilters filters = RowFilters.of(config);
-        if (selection.isEmpty() && filters.isEmpty()) {
-            return;
-        }
-        try (java.sql.Connection c = connections.borrow()) {
-            selection.check(c, config);
-            filters.check(c, config);
         }
     }
 

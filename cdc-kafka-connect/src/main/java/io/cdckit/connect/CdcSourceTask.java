@@ -78,18 +78,15 @@ public final class CdcSourceTask extends SourceTask {
         ChangeSourceProvider provider = ConnectorSettings.provider(cdc.mode());
         connections = SourceConnections.create(cdc);
         selection = io.cdckit.api.ColumnSelection.of(cdc);
-        io.cdckit.api.RowFilters filters = io.cdckit.api.RowFilters.of(cdc);
-        if (!selection.isEmpty() || !filters.isEmpty()) {
-            try (java.sql.Connection c = connections.borrow()) {
-                selection.check(c, cdc);
-                filters.check(c, cdc);
-            } catch (java.sql.SQLException e) {
-                connections.close();
-                throw new RetriableException("cannot read the catalog to check cdc.columns.* and cdc.filter.*: " + e.getMessage(), e);
-            } catch (CdcException e) {
-                connections.close();
-                throw new ConnectException(e.getMessage(), e);
-            }
+        try {
+            io.cdckit.api.ColumnSelection.checkAtStart(cdc, connections);
+        } catch (java.sql.SQLException e) {
+            connections.close();
+            throw new RetriableException("cannot read the catalog to check cdc.columns.* and cdc.filter.*: "
+                    + e.getMessage(), e);
+        } catch (CdcException e) {
+            connections.close();
+            throw new ConnectException(e.getMessage(), e);
         }
         store = new ConnectOffsetStore(context.offsetStorageReader());
         records = new EventRecords(new EventSchemas(settings.topicPrefix(), connections), settings.tombstones());

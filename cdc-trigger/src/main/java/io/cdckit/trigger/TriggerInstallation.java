@@ -257,7 +257,7 @@ public final class TriggerInstallation {
         }
         for (TableId t : settings.tables()) {
             try (PreparedStatement ps = c.prepareStatement("""
-                    SELECT current_user, c.relkind, pg_catalog.has_table_privilege(c.oid, 'TRIGGER')
+                    SELECT current_user, pg_catalog.has_table_privilege(c.oid, 'TRIGGER')
                     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname = ? AND c.relname = ?""")) {
                 ps.setString(1, t.schema());
@@ -267,7 +267,7 @@ public final class TriggerInstallation {
                         throw new CdcException("Table " + t + " does not exist in this database: create it, or fix "
                                 + "cdc.tables (unquoted names are folded to lower case; quote mixed-case names).");
                     }
-                    if (!rs.getBoolean(3)) {
+                    if (!rs.getBoolean(2)) {
                         throw new CdcException("User " + rs.getString(1) + " may not create triggers on " + t
                                 + ": run GRANT TRIGGER ON " + t.quoted() + " TO " + TableId.quote(rs.getString(1))
                                 + "; (or install as the table's owner).");
