@@ -14,6 +14,9 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.temporal.ChronoField;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -40,7 +43,7 @@ import java.util.regex.Pattern;
  *   <tr><td>date</td><td>INT32</td><td>{@code io.debezium.time.Date} (days)</td></tr>
  *   <tr><td>time(0-3), time(4-6)</td><td>INT32, INT64</td><td>{@code io.debezium.time.Time}, {@code MicroTime}</td></tr>
  *   <tr><td>timestamp(0-3), timestamp(4-6)</td><td>INT64</td><td>{@code io.debezium.time.Timestamp}, {@code MicroTimestamp}</td></tr>
- *   <tr><td>timestamptz</td><td>STRING</td><td>{@code io.debezium.time.ZonedTimestamp} (ISO-8601, UTC)</td></tr>
+ *   <tr><td>timestamptz</td><td>STRING</td><td>{@code io.debezium.time.ZonedTimestamp} (ISO-8601, UTC, the column's fractional digits)</td></tr>
  *   <tr><td>arrays</td><td>ARRAY of the element's schema</td><td></td></tr>
  *   <tr><td>anything else (enum, interval, money, ...)</td><td>STRING</td><td>PostgreSQL's text output</td></tr>
  * </table>
@@ -60,6 +63,8 @@ final class ColumnSchemas {
     static final String TIMESTAMP = "io.debezium.time.Timestamp";
     static final String MICRO_TIMESTAMP = "io.debezium.time.MicroTimestamp";
     static final String ZONED_TIMESTAMP = "io.debezium.time.ZonedTimestamp";
+
+    private static final DateTimeFormatter[] ZONED = zonedFormatters();
 
     private static final Pattern MODIFIERS = Pattern.compile("\\((\\d+)(?:\\s*,\\s*(\\d+))?\\)");
 
@@ -151,6 +156,40 @@ final class ColumnSchemas {
         return Decimal.builder(scale).parameter("connect.decimal.precision", String.valueOf(precision));
     }
 
+    /**
+     * The fractional digits Debezium prints for a {@code timestamptz} column ({@code timestamptz(p)}: p;
+     * unspecified: 6); 0 for other types.
+     */
+    static int zonedDigits(TableSchema.Column column) {
+        return column.typeName().equalsIgnoreCase("timestamptz") ? precision(column.type()) : 0;
+    }
+
+    /**
+     * A {@code timestamptz} value as Debezium's {@code ZonedTimestamp} prints it: in UTC, with exactly
+     * {@code digits} fractional digits when {@code digits} is 1 to 9 (the column's precision), ISO-8601's
+     * shortest form (seconds always, fraction only when not zero) otherwise.
+     */
+    static String zonedTimestamp(Instant instant, int digits) {
+        DateTimeFormatter f = digits >= 1 && digits < ZONED.length ? ZONED[digits] : ZONED[0];
+        return f.format(instant.atOffset(ZoneOffset.UTC));
+    }
+
+    private static DateTimeFormatter[] zonedFormatters() {
+        DateTimeFormatter[] out = new DateTimeFormatter[10];
+        out[0] = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+        for (int digits = 1; digits < out.length; digits++) {
+            out[digits] = new DateTimeFormatterBuilder()
+                    .append(DateTimeFormatter.ISO_LOCAL_DATE).appendLiteral('T')
+                    .appendValue(ChronoField.HOUR_OF_DAY, 2).appendLiteral(':')
+                    .appendValue(ChronoField.MINUTE_OF_HOUR, 2).appendLiteral(':')
+                    .appendValue(ChronoField.SECOND_OF_MINUTE, 2)
+                    .appendFraction(ChronoField.NANO_OF_SECOND, digits, digits, true)
+                    .appendOffsetId()
+                    .toFormatter(Locale.ROOT);
+        }
+        return out;
+    }
+
     /** The fractional digits of a time or timestamp type as {@code format_type} prints it; 6 when unspecified. */
     private static int precision(String formatted) {
         Matcher m = MODIFIERS.matcher(formatted);
@@ -191,8 +230,11 @@ final class ColumnSchemas {
                     }
                     return new Struct(schema).put("scale", v.scale()).put("value", v.unscaledValue().toByteArray());
                 }
-                case UUID_NAME, JSON_NAME, ZONED_TIMESTAMP -> {
-                    return value instanceof Instant i ? i.atOffset(ZoneOffset.UTC).toString() : value.toString();
+                case ZONED_TIMESTAMP -> {
+                    return value instanceof Instant i ? zonedTimestamp(i, 0) : value.toString();
+                }
+                case UUID_NAME, JSON_NAME -> {
+                    return value.toString();
                 }
                 case DATE -> {
                     return value instanceof LocalDate d ? (int) d.toEpochDay() : null;
@@ -229,7 +271,7 @@ final class ColumnSchemas {
                 }
                 yield out;
             }
-            case STRING -> value instanceof Instant i ? i.atOffset(ZoneOffset.UTC).toString() : value.toString();
+            case STRING -> value instanceof Instant i ? zonedTimestamp(i, 0) : value.toString();
             case INT16 -> value instanceof Short ? value : null;
             case INT32 -> value instanceof Integer ? value : null;
             case INT64 -> value instanceof Long ? value : null;

@@ -56,16 +56,16 @@ final class EventRecords {
         if (shapes.key() == null) {
             return null;
         }
-        return fill(new Struct(shapes.key()), event.key(), java.util.Set.of());
+        return fill(new Struct(shapes.key()), event.key(), shapes);
     }
 
     private static Struct envelope(ChangeEvent event, EventSchemas.Shapes shapes) {
         Struct v = new Struct(shapes.envelope());
         if (event.before() != null) {
-            v.put("before", fill(new Struct(shapes.row()), event.before(), shapes.jsonb()));
+            v.put("before", fill(new Struct(shapes.row()), event.before(), shapes));
         }
         if (event.after() != null) {
-            v.put("after", fill(new Struct(shapes.row()), event.after(), shapes.jsonb()));
+            v.put("after", fill(new Struct(shapes.row()), event.after(), shapes));
         }
         v.put("source", source(event));
         TransactionInfo tx = event.transaction();
@@ -80,11 +80,17 @@ final class EventRecords {
         return v;
     }
 
-    private static Struct fill(Struct struct, Map<String, Object> image, java.util.Set<String> jsonb) {
+    private static Struct fill(Struct struct, Map<String, Object> image, EventSchemas.Shapes shapes) {
         for (Field f : struct.schema().fields()) {
             Object raw = image.get(f.name());
-            Object converted = raw instanceof com.fasterxml.jackson.databind.JsonNode json && jsonb.contains(f.name())
-                    ? JsonbText.print(json) : ColumnSchemas.value(f.schema(), raw);
+            Object converted;
+            if (raw instanceof com.fasterxml.jackson.databind.JsonNode json && shapes.jsonb().contains(f.name())) {
+                converted = JsonbText.print(json);
+            } else if (raw instanceof java.time.Instant instant && shapes.zonedDigits().containsKey(f.name())) {
+                converted = ColumnSchemas.zonedTimestamp(instant, shapes.zonedDigits().get(f.name()));
+            } else {
+                converted = ColumnSchemas.value(f.schema(), raw);
+            }
             if (converted == null && !f.schema().isOptional()) {
                 throw new NullInRequiredField();
             }

@@ -60,10 +60,11 @@ final class EventSchemas {
             .build();
 
     /**
-     * The schemas of one shape of a table's records, and which row columns are {@code jsonb}
-     * (their values print as PostgreSQL prints jsonb).
+     * The schemas of one shape of a table's records, which row columns are {@code jsonb} (their
+     * values print as PostgreSQL prints jsonb), and the fractional digits of the {@code timestamptz}
+     * columns (Debezium prints exactly the column's precision).
      */
-    record Shapes(Schema key, Schema row, Schema envelope, java.util.Set<String> jsonb) {
+    record Shapes(Schema key, Schema row, Schema envelope, Set<String> jsonb, Map<String, Integer> zonedDigits) {
     }
 
     private final String topicPrefix;
@@ -118,10 +119,14 @@ final class EventSchemas {
         known.columns().forEach(c -> byName.put(c.name(), c));
         SchemaBuilder row = SchemaBuilder.struct().name(topic + ".Value").optional();
         Set<String> jsonb = new java.util.HashSet<>();
+        Map<String, Integer> zonedDigits = new HashMap<>();
         for (String name : columns) {
             TableSchema.Column c = byName.get(name);
             if (c != null && c.typeName().equals("jsonb")) {
                 jsonb.add(name);
+            }
+            if (c != null && ColumnSchemas.zonedDigits(c) > 0) {
+                zonedDigits.put(name, ColumnSchemas.zonedDigits(c));
             }
             row.field(name, c == null ? ColumnSchemas.inferred(sample(event, name))
                     : ColumnSchemas.of(c, loose || !c.notNull()));
@@ -147,7 +152,7 @@ final class EventSchemas {
                 .field("ts_us", Schema.OPTIONAL_INT64_SCHEMA)
                 .field("ts_ns", Schema.OPTIONAL_INT64_SCHEMA)
                 .build();
-        return new Shapes(keySchema, rowSchema, envelope, Set.copyOf(jsonb));
+        return new Shapes(keySchema, rowSchema, envelope, Set.copyOf(jsonb), Map.copyOf(zonedDigits));
     }
 
     /** The columns of the event's images (after's, then any only before has), or the table's for a truncate. */
