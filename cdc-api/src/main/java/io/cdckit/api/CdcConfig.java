@@ -126,6 +126,13 @@ public final class CdcConfig {
     /** Largest batch handed to the handler. */
     public static final ConfigKey<Integer> BATCH_MAX_SIZE = ConfigKey.integer("cdc.batch.max-size", 1000, 1, 1_000_000,
             "Largest number of events in one batch handed to the handler.");
+    /** Whether a batch may end inside a PostgreSQL transaction. */
+    public static final ConfigKey<String> BATCH_TRANSACTIONS = ConfigKey.choice("cdc.batch.transactions", "any",
+            "any: a batch ends where cdc.batch.max-size says, also inside a transaction; whole: a batch holds whole "
+                    + "PostgreSQL transactions only (one larger than cdc.batch.max-size is one batch, held in memory), "
+                    + "and every event carries its transaction (id, order, order in its table, event count), so "
+                    + "consumers can apply transactions atomically. Log and trigger strategies; timestamp polling "
+                    + "sees rows, not transactions, and refuses it.", "any", "whole");
     /** How long a poll waits for changes before trying again. */
     public static final ConfigKey<Duration> POLL_INTERVAL = ConfigKey.duration("cdc.poll.interval",
             Duration.ofMillis(100), Duration.ofMillis(1),
@@ -200,7 +207,8 @@ public final class CdcConfig {
             JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
             KEY_COLUMNS, COLUMNS_INCLUDE, COLUMNS_EXCLUDE, COLUMNS_MASK_HASH, COLUMNS_MASK_SALT, COLUMNS_MASK_REPLACE,
             COLUMNS_MASK_REPLACEMENT, COLUMNS_TRUNCATE, COLUMNS_TRUNCATE_LENGTH, ROW_FILTERS,
-            SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, SIGNAL_TABLE, SIGNAL_INTERVAL, BATCH_MAX_SIZE, POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
+            SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, SIGNAL_TABLE, SIGNAL_INTERVAL, BATCH_MAX_SIZE, BATCH_TRANSACTIONS,
+            POLL_INTERVAL, OFFSET_STORE, OFFSET_JDBC_SCHEMA, OFFSET_JDBC_TABLE,
             ERRORS_TOLERANCE, ERRORS_MAX_RETRIES, ERRORS_RETRY_INITIAL_DELAY, ERRORS_RETRY_MAX_DELAY,
             RECONNECT_MAX_ATTEMPTS, RECONNECT_INITIAL_DELAY, RECONNECT_MAX_DELAY, DDL_LOCK_TIMEOUT, DDL_LOCK_ATTEMPTS,
             HEALTH_MAX_LAG, HEALTH_HANDLER_STALL, METRICS_BACKLOG_INTERVAL, JMX_ENABLED);

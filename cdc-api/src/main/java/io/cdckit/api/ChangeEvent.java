@@ -58,4 +58,9 @@ public record ChangeEvent(Op op, Map<String, Object> before, Map<String, Object>
         }
         return Collections.unmodifiableMap(new LinkedHashMap<>(m));
     }
+
+    /** This event with {@code transaction} as its transaction metadata. */
+    public ChangeEvent withTransaction(TransactionInfo transaction) {
+        return new ChangeEvent(op, before, after, key, source, tsMs, transaction, position);
+    }
 }

@@ -282,6 +282,9 @@ public final class ChangeEventJson {
         node.put("id", t.id());
         node.put("total_order", t.totalOrder());
         node.put("data_collection_order", t.dataCollectionOrder());
+        if (t.eventCount() != null) {
+            node.put("event_count", t.eventCount());
+        }
         return node;
     }
 

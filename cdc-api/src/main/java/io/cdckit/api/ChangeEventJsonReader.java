@@ -96,7 +96,8 @@ final class ChangeEventJsonReader {
         }
         return new TransactionInfo(text(id, "transaction.id"),
                 requiredLong(node, "total_order", "transaction.total_order"),
-                requiredLong(node, "data_collection_order", "transaction.data_collection_order"));
+                requiredLong(node, "data_collection_order", "transaction.data_collection_order"),
+                optionalLong(node, "event_count", "transaction"));
     }
 
     private static Position readPosition(JsonNode node) {

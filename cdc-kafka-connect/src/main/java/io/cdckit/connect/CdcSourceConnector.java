@@ -2,6 +2,7 @@ package io.cdckit.connect;
 
 import io.cdckit.api.CdckitVersion;
 import io.cdckit.api.ConfigProblem;
+import io.cdckit.api.spi.WholeTransactions;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
@@ -115,6 +116,13 @@ public final class CdcSourceConnector extends SourceConnector {
 
     @Override
     public ConnectorTransactionBoundaries canDefineTransactionBoundaries(Map<String, String> connectorConfig) {
-        return ConnectorTransactionBoundaries.UNSUPPORTED;
+        // with whole transactions, each PostgreSQL transaction's last record ends a Kafka transaction
+        try {
+            io.cdckit.api.CdcConfig cdc = ConnectorSettings.from(connectorConfig).cdc();
+            return WholeTransactions.requested(cdc) && !"timestamp".equals(cdc.mode())
+                    ? ConnectorTransactionBoundaries.SUPPORTED : ConnectorTransactionBoundaries.UNSUPPORTED;
+        } catch (RuntimeException invalid) {
+            return ConnectorTransactionBoundaries.UNSUPPORTED; // validate() reports what is wrong
+        }
     }
 }

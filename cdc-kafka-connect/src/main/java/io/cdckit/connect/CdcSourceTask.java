@@ -14,6 +14,7 @@ import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.TransactionContext;
 import org.apache.kafka.connect.source.SourceTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,9 +156,22 @@ public final class CdcSourceTask extends SourceTask {
 
     private List<SourceRecord> send(CapturedStream s, List<ChangeEvent> events) {
         List<SourceRecord> out = new ArrayList<>(events.size() + 8);
+        TransactionContext transactions = context.transactionContext();
         try {
             for (ChangeEvent e : selection.apply(events)) {
                 records.add(e, s.partition(), out);
+                // transaction.boundary=connector: a Kafka transaction per PostgreSQL transaction
+                if (transactions != null && e.transaction() != null && e.transaction().isLast()) {
+                    transactions.commitTransaction(out.get(out.size() - 1));
+                }
+            }
+            // a poll ends where a transaction ended (cdc.batch.transactions=whole): events outside any
+            // (snapshot reads) are committed with the poll
+            if (transactions != null && !out.isEmpty()) {
+                ChangeEvent last = events.get(events.size() - 1);
+                if (last.transaction() == null || !last.transaction().isLast()) {
+                    transactions.commitTransaction(out.get(out.size() - 1));
+                }
             }
         } catch (java.sql.SQLException e) {
             s.failed(e);
@@ -174,6 +188,10 @@ public final class CdcSourceTask extends SourceTask {
                 new Struct(HEARTBEAT_KEY).put("source", p.sourceName()), HEARTBEAT_VALUE,
                 new Struct(HEARTBEAT_VALUE).put("ts_ms", System.currentTimeMillis()));
         inFlight = new InFlight(s, p.position(), false, new CountDownLatch(1));
+        TransactionContext transactions = context.transactionContext();
+        if (transactions != null) {
+            transactions.commitTransaction(r);
+        }
         return List.of(r);
     }
 

@@ -71,7 +71,8 @@ final class EventRecords {
         TransactionInfo tx = event.transaction();
         if (tx != null) {
             v.put("transaction", new Struct(EventSchemas.TRANSACTION).put("id", tx.id())
-                    .put("total_order", tx.totalOrder()).put("data_collection_order", tx.dataCollectionOrder()));
+                    .put("total_order", tx.totalOrder()).put("data_collection_order", tx.dataCollectionOrder())
+                    .put("event_count", tx.eventCount()));
         }
         v.put("op", event.op().code());
         v.put("ts_ms", event.tsMs());

@@ -52,11 +52,15 @@ final class EventSchemas {
             .field("xmin", Schema.OPTIONAL_INT64_SCHEMA)
             .build();
 
-    /** Debezium's transaction block. */
+    /**
+     * Debezium's transaction block, with the transaction's event count added (set with
+     * {@code cdc.batch.transactions=whole}; Debezium gives it only in its transaction-end records).
+     */
     static final Schema TRANSACTION = SchemaBuilder.struct().name("event.block").version(1).optional()
             .field("id", Schema.STRING_SCHEMA)
             .field("total_order", Schema.INT64_SCHEMA)
             .field("data_collection_order", Schema.INT64_SCHEMA)
+            .field("event_count", Schema.OPTIONAL_INT64_SCHEMA)
             .build();
 
     /**

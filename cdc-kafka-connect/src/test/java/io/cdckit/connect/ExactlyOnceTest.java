@@ -9,6 +9,8 @@ import io.cdckit.testkit.TestDatabase;
 import io.cdckit.testkit.Workload;
 import io.cdckit.testkit.WorkloadResult;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -78,6 +80,64 @@ class ExactlyOnceTest {
             try (ReplicaVerifier replica = ReplicaVerifier.create(db::connect, table, "replica")) {
                 replica.apply(read.stream().map(EnvelopeReader.Read::event).toList());
                 assertThat(replica.verify().matches()).as(replica.verify().describe()).isTrue();
+            }
+        }
+    }
+
+    /**
+     * {@code transaction.boundary=connector} with {@code cdc.batch.transactions=whole}: each
+     * PostgreSQL transaction is one Kafka transaction. A Kafka transaction ends with a commit marker,
+     * which takes an offset of the partition: consecutive records of one PostgreSQL transaction sit
+     * at consecutive offsets, and a marker (a skipped offset) separates every two transactions.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"trigger", "log"})
+    void connectorBoundariesMakeEachPostgresTransactionOneKafkaTransaction(String mode, TestDatabase db) {
+        TableId table = new TableId("public", "eos_boundaries_" + mode);
+        Workload.createTable(db::connect, table);
+        String prefix = "eosb" + mode;
+        String name = "cdckit-eos-boundaries-" + mode;
+        try (ConnectTestCluster cluster = ConnectTestCluster.start(1, true);
+             EnvelopeReader reader = new EnvelopeReader(cluster, ConnectorConfigs.topic(prefix, table))) {
+            Map<String, String> config = new java.util.HashMap<>(ConnectorConfigs.cdckit(db, mode, prefix, table));
+            config.put("exactly.once.support", "required");
+            config.put("transaction.boundary", "connector");
+            config.put("cdc.batch.transactions", "whole");
+            config.put("cdc.batch.max-size", "4");
+            config.put("cdc.snapshot.mode", "never");
+            cluster.configure(name, config);
+            cluster.awaitRunning(name, 1);
+            db.execute("INSERT INTO " + table.quoted() + " (id, account, amount) VALUES (-1, 0, 0)");
+            await().atMost(WAIT).until(() -> !reader.poll(Duration.ofMillis(200)).isEmpty() || !reader.read().isEmpty());
+
+            // transactions of 1 to 6 rows, written back to back so that several fall into one poll
+            int rows = 0;
+            for (int size = 1; size <= 6; size++) {
+                StringBuilder values = new StringBuilder();
+                for (int i = 0; i < size; i++) {
+                    values.append(i == 0 ? "" : ", ").append("(").append(size * 100 + i).append(", 1, 1)");
+                }
+                db.execute("INSERT INTO " + table.quoted() + " (id, account, amount) VALUES " + values);
+                rows += size;
+            }
+            long expected = 1 + rows;
+            await().atMost(WAIT).until(() -> {
+                reader.poll(Duration.ofMillis(300));
+                return reader.read().size() >= expected;
+            });
+            List<EnvelopeReader.Read> read = reader.read();
+            assertThat(read).hasSize((int) expected);
+            assertThat(read).allSatisfy(r -> assertThat(r.event().transaction()).isNotNull());
+            Map<String, Long> sizes = read.stream().collect(Collectors.groupingBy(
+                    r -> r.event().transaction().id(), java.util.LinkedHashMap::new, Collectors.counting()));
+            assertThat(sizes.values()).containsExactly(1L, 1L, 2L, 3L, 4L, 5L, 6L);
+            for (int i = 1; i < read.size(); i++) {
+                EnvelopeReader.Read a = read.get(i - 1);
+                EnvelopeReader.Read b = read.get(i);
+                boolean same = a.event().transaction().id().equals(b.event().transaction().id());
+                assertThat(b.offset() - a.offset()).as("offsets %d and %d", a.offset(), b.offset())
+                        .isEqualTo(same ? 1 : 2);
+                assertThat(a.event().transaction().isLast()).isEqualTo(!same);
             }
         }
     }

@@ -24,6 +24,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * a waiting batch returns without marking the rest: the engine then stops cleanly, and the
  * unhandled records are read again on restart.
  *
+ * <p>With {@code cdc.batch.transactions=whole}, {@link #poll} returns whole transactions only: it
+ * ends a poll only where a transaction ended (Debezium's transaction-end record, or a change
+ * outside any transaction), and never returns the changes of a transaction whose end has not
+ * arrived. The engine's thread then does not wait for a batch that holds part of an open
+ * transaction to be committed (it could not be), so a transaction is held in memory whole, and
+ * only the batches before its end wait for the pipeline.
+ *
  * <p>Besides changes, the snapshot's watermark messages are handed over in their place in the
  * stream, so the reader sees each exactly between the changes committed before and after it; a
  * poll stops right after one. They are not events: like a heartbeat's, a watermark's record is
@@ -33,6 +40,7 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
 
     private final RecordConverter converter;
     private final String watermarkPrefix;
+    private final boolean wholeTransactions;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private final Condition progressed = lock.newCondition();
@@ -41,6 +49,8 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
     /** Sequence number of the last event handed over, and of the last one committed. */
     private long lastHanded;
     private long lastCommitted;
+    /** Whole transactions: sequence number of the last change whose transaction is known to be complete. */
+    private long completeUpTo;
     /** Sequence number of the last event returned by poll. */
     private long polledUpTo;
     private Throwable failure;
@@ -65,17 +75,21 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
      * converted by {@link #poll}, on the reader's thread, so that the engine's thread goes on
      * decoding while the values of the last batch are converted.
      *
-     * @param seq       for a change its sequence number; for a watermark that of the last change before it
+     * With whole transactions, an item with neither a record nor a watermark marks the end of a
+     * transaction (or of a change outside any), after the change {@code seq}.
+     *
+     * @param seq       for a change its sequence number; else that of the last change before it
      * @param record    a change as Debezium's record, before {@link #poll} converts it; else null
      * @param change    the converted change, or null
-     * @param watermark the watermark, or null for a change
+     * @param watermark the watermark, or null for a change or a transaction end
      */
     record Item(long seq, SourceRecord record, RecordConverter.Change change, RecordConverter.Watermark watermark) {
     }
 
-    EngineBridge(RecordConverter converter, String watermarkPrefix) {
+    EngineBridge(RecordConverter converter, String watermarkPrefix, boolean wholeTransactions) {
         this.converter = converter;
         this.watermarkPrefix = watermarkPrefix;
+        this.wholeTransactions = wholeTransactions;
     }
 
     @Override
@@ -86,9 +100,11 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         long[] needs = new long[records.size()];
         List<Item> handed = new ArrayList<>(records.size());
         long seq;
+        long complete;
         lock.lock();
         try {
             seq = lastHanded;
+            complete = completeUpTo;
         } finally {
             lock.unlock();
         }
@@ -96,6 +112,13 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
             SourceRecord record = records.get(i).record();
             if (RecordConverter.isChange(record)) {
                 handed.add(new Item(++seq, record, null, null));
+                if (wholeTransactions && !RecordConverter.inTransaction(record)) {
+                    handed.add(new Item(seq, null, null, null));
+                    complete = seq;
+                }
+            } else if (wholeTransactions && RecordConverter.isTransactionEnd(record)) {
+                handed.add(new Item(seq, null, null, null));
+                complete = seq;
             } else {
                 RecordConverter.Watermark watermark = RecordConverter.watermark(record, watermarkPrefix);
                 if (watermark != null) {
@@ -111,6 +134,7 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
             }
             pending.addAll(handed);
             lastHanded = seq;
+            completeUpTo = complete;
             if (!handed.isEmpty()) {
                 arrived.signalAll();
             }
@@ -123,7 +147,11 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         // pipeline of two: wait until every earlier batch is committed, not this one
         while (unmarked.size() > 1) {
             Unmarked oldest = unmarked.peekFirst();
-            long committed = awaitCommitBeyond(oldest.needs[oldest.needs.length - 1]);
+            long needed = oldest.needs[oldest.needs.length - 1];
+            if (wholeTransactions && needed > complete) {
+                break; // part of a transaction whose end has not arrived: poll cannot return it yet
+            }
+            long committed = awaitCommitBeyond(needed);
             if (committed < 0) {
                 // closing: the rest was not handled, so it stays unconfirmed and is read again on restart
                 return;
@@ -191,7 +219,7 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
         List<Item> out;
         lock.lockInterruptibly();
         try {
-            while (pending.isEmpty()) {
+            while (pending.isEmpty() || (wholeTransactions && !startsComplete())) {
                 rethrow();
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -201,14 +229,26 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
             }
             out = new ArrayList<>(Math.min(max, pending.size()));
             int changes = 0;
-            while (changes < max && !pending.isEmpty()) {
-                Item item = pending.poll();
-                out.add(item);
+            // whole transactions: true while the changes taken end where a transaction ended
+            boolean atEnd = true;
+            while (!pending.isEmpty()) {
+                Item item = pending.peek();
                 if (item.record() != null) {
+                    if ((changes >= max && atEnd) || (wholeTransactions && item.seq() > completeUpTo)) {
+                        break;
+                    }
+                    pending.poll();
+                    out.add(item);
                     changes++;
                     polledUpTo = item.seq();
-                } else {
+                    atEnd = !wholeTransactions;
+                } else if (item.watermark() != null) {
+                    pending.poll();
+                    out.add(item);
                     break;
+                } else {
+                    pending.poll();
+                    atEnd = true;
                 }
             }
         } finally {
@@ -227,6 +267,12 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
             }
         }
         return converted;
+    }
+
+    /** Whole transactions: true when the next pending item can be returned (the lock is held). */
+    private boolean startsComplete() {
+        Item first = pending.peek();
+        return first.record() == null || first.seq() <= completeUpTo;
     }
 
     /** Everything returned by {@link #poll} so far was handled and saved. */

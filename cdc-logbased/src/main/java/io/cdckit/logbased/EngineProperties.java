@@ -1,6 +1,7 @@
 package io.cdckit.logbased;
 
 import io.cdckit.api.CdcConfig;
+import io.cdckit.api.spi.WholeTransactions;
 import io.cdckit.api.CdcException;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.SourceConnections;
@@ -105,7 +106,9 @@ final class EngineProperties {
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("skipped.operations", "none");
         p.setProperty("unavailable.value.placeholder", PLACEHOLDER);
-        p.setProperty("provide.transaction.metadata", String.valueOf(config.get(LogConfig.TRANSACTIONS)));
+        // whole transactions need the transaction-end records, which say where a transaction ends
+        p.setProperty("provide.transaction.metadata", String.valueOf(config.get(LogConfig.TRANSACTIONS)
+                || WholeTransactions.requested(config)));
         int batch = config.get(CdcConfig.BATCH_MAX_SIZE);
         p.setProperty("max.batch.size", String.valueOf(batch));
         p.setProperty("max.queue.size", String.valueOf(Math.max(8192, 4 * batch)));

@@ -11,6 +11,7 @@ import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
 import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
+import io.cdckit.api.spi.WholeTransactions;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -58,6 +59,8 @@ final class LogChangeReader implements ChangeReader {
     private final String publication;
     private final ByteSize maxRetainedWal;
     private final EngineBridge bridge;
+    /** cdc.batch.transactions=whole: polls return whole transactions, numbered. */
+    private final boolean wholeTransactions;
     private final WatermarkSnapshot snapshots;
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -78,7 +81,8 @@ final class LogChangeReader implements ChangeReader {
         this.publication = LogConfig.publication(config);
         this.maxRetainedWal = config.get(LogConfig.SLOT_MAX_RETAINED_WAL);
         this.bridge = new EngineBridge(new RecordConverter(config.name(), EngineProperties.PLACEHOLDER),
-                EngineProperties.WATERMARK_PREFIX);
+                EngineProperties.WATERMARK_PREFIX, WholeTransactions.requested(config));
+        this.wholeTransactions = WholeTransactions.requested(config);
         this.snapshots = new WatermarkSnapshot(config.name(), config.tables(), config.get(CdcConfig.KEY_COLUMNS),
                 io.cdckit.api.RowFilters.of(config),
                 config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE),
@@ -249,7 +253,7 @@ final class LogChangeReader implements ChangeReader {
         if (!chunked && !out.isEmpty()) {
             logDebeziumSnapshot(out);
         }
-        return out;
+        return wholeTransactions ? WholeTransactions.number(out) : out;
     }
 
     /** Progress of a snapshot Debezium takes (servers before PostgreSQL 14). */

@@ -30,7 +30,8 @@ final class LogConfig {
     /** Transaction metadata. */
     static final ConfigKey<Boolean> TRANSACTIONS = ConfigKey.bool("cdc.log.transactions", false,
             "true: fill each event's transaction (id, order in the transaction, order among the transaction's "
-                    + "events of the same table).");
+                    + "events of the same table); batches may still end inside a transaction "
+                    + "(cdc.batch.transactions=whole for whole transactions with their event count).");
     /** Heartbeat interval. */
     static final ConfigKey<Duration> HEARTBEAT_INTERVAL = ConfigKey.duration("cdc.log.heartbeat.interval",
             Duration.ofSeconds(10), Duration.ZERO, "How often the source writes a WAL heartbeat message and confirms "

@@ -69,6 +69,22 @@ final class RecordConverter {
                 && valueSchema.name().endsWith(ENVELOPE) && op(value.getString("op")) != null;
     }
 
+    /** True when a change record carries Debezium's transaction block (metadata on, not a snapshot read). */
+    static boolean inTransaction(SourceRecord record) {
+        Struct value = (Struct) record.value();
+        return value.schema().field("transaction") != null && value.getStruct("transaction") != null;
+    }
+
+    /** True for Debezium's transaction-end record (transaction metadata: status END, with its event count). */
+    static boolean isTransactionEnd(SourceRecord record) {
+        if (!(record.value() instanceof Struct value)) {
+            return false;
+        }
+        Schema schema = value.schema();
+        return schema.field("status") != null && schema.field("event_count") != null
+                && "END".equals(value.getString("status"));
+    }
+
     /** The change of a record, or null when the record is not a row or table change. */
     Change change(SourceRecord record) {
         Schema valueSchema = record.valueSchema();

@@ -11,18 +11,30 @@ package io.cdckit.testkit;
  * @param snapshots               {@code cdc.snapshot.mode=initial} reads the existing rows as op r
  * @param partitionsAndRowFilters partitioned tables and {@code cdc.filter.*} work (every real strategy; test doubles
  *                                may not)
+ * @param transactions            {@code cdc.batch.transactions=whole} gives batches of whole transactions (else the
+ *                                strategy refuses it)
  */
 public record Capabilities(boolean beforeImage, boolean deletes, boolean everyIntermediateUpdate,
-                           boolean truncate, boolean snapshots, boolean partitionsAndRowFilters) {
+                           boolean truncate, boolean snapshots, boolean partitionsAndRowFilters,
+                           boolean transactions) {
 
-    /** A strategy that takes snapshots and filters rows, seeing what the flags say. */
+    /** A strategy that takes snapshots, filters rows and sees transactions, seeing what the flags say. */
     public Capabilities(boolean beforeImage, boolean deletes, boolean everyIntermediateUpdate, boolean truncate) {
-        this(beforeImage, deletes, everyIntermediateUpdate, truncate, true, true);
+        this(beforeImage, deletes, everyIntermediateUpdate, truncate, true, true, true);
     }
 
-    /** This strategy, without snapshots, partitioned tables and row filters (the test-only in-memory strategy). */
+    /**
+     * This strategy, without snapshots, partitioned tables, row filters and transactions (the
+     * test-only in-memory strategy).
+     */
     public Capabilities withoutSnapshots() {
-        return new Capabilities(beforeImage, deletes, everyIntermediateUpdate, truncate, false, false);
+        return new Capabilities(beforeImage, deletes, everyIntermediateUpdate, truncate, false, false, false);
+    }
+
+    /** This strategy, not seeing transactions (it refuses {@code cdc.batch.transactions=whole}). */
+    public Capabilities withoutTransactions() {
+        return new Capabilities(beforeImage, deletes, everyIntermediateUpdate, truncate, snapshots,
+                partitionsAndRowFilters, false);
     }
 
     /** A strategy that sees everything. */

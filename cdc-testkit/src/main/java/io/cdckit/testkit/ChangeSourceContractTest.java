@@ -42,7 +42,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * equal to the source. Each test uses its own tables in the class's database.
  */
 @PostgresTest
-public abstract class ChangeSourceContractTest extends SelectionContract {
+public abstract class ChangeSourceContractTest extends TransactionContract {
 
 
     /**

@@ -47,6 +47,10 @@ public final class InMemoryStrategyProvider implements ChangeSourceProvider {
 
     @Override
     public ChangeReader createReader(CdcConfig config, io.cdckit.api.jdbc.SourceConnections connections) {
+        if (io.cdckit.api.spi.WholeTransactions.requested(config)) {
+            throw new io.cdckit.api.CdcException("cdc.batch.transactions=whole: the in-memory strategy does not see "
+                    + "transactions");
+        }
         return new Reader(config);
     }
 

@@ -1,10 +1,12 @@
 package io.cdckit.timestamp;
 
 import io.cdckit.api.CdcConfig;
+import io.cdckit.api.CdcException;
 import io.cdckit.api.ConfigKey;
 import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
 import io.cdckit.api.spi.ChangeSourceProvider;
+import io.cdckit.api.spi.WholeTransactions;
 
 import java.time.Duration;
 import java.util.List;
@@ -90,6 +92,11 @@ public final class TimestampChangeSourceProvider implements ChangeSourceProvider
     @Override
     public ChangeReader createReader(CdcConfig config, SourceConnections connections) {
         connections.requireUrl("cdc.mode=timestamp");
+        if (WholeTransactions.requested(config)) {
+            throw new CdcException("cdc.batch.transactions=whole cannot be kept by cdc.mode=timestamp: polling sees "
+                    + "rows as they are now, not the transactions that wrote them. Use cdc.mode=log or trigger for "
+                    + "batches of whole transactions, or remove cdc.batch.transactions (default: any).");
+        }
         return new TimestampChangeReader(TimestampSettings.from(config), connections, config.get(MAX_WATERMARK_AGE));
     }
 

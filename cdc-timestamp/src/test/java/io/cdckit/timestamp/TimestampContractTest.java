@@ -14,7 +14,7 @@ class TimestampContractTest extends ChangeSourceContractTest {
 
     @Override
     protected Capabilities capabilities() {
-        return new Capabilities(false, true, false, false);
+        return new Capabilities(false, true, false, false).withoutTransactions();
     }
 
     @Override

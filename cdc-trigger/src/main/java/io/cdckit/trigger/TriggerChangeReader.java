@@ -13,6 +13,7 @@ import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.jdbc.SourceLock;
 import io.cdckit.api.spi.ChangeReader;
+import io.cdckit.api.spi.WholeTransactions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +84,11 @@ final class TriggerChangeReader implements ChangeReader {
     private String prev;
     private String cur;
     private long afterId;
+    /** cdc.batch.transactions=whole: return whole transactions only, numbered. */
+    private final boolean wholeTransactions;
+    private final OpenTransactions open = new OpenTransactions();
+    /** Whole transactions: entries of the current batch read but not delivered yet, in log id order. */
+    private List<LogEntry> carry = List.of();
     private long lastSweep;
 
     /** The rest of a large batch, in log id order, once one page came back full: where to find each entry. */
@@ -98,6 +104,7 @@ final class TriggerChangeReader implements ChangeReader {
         this.connections = connections;
         this.backlog = backlog;
         this.filters = RowFilters.of(config);
+        this.wholeTransactions = WholeTransactions.requested(config);
         this.snapshots = new ChunkedSnapshot(config.name(), settings.tables(), config.get(CdcConfig.SNAPSHOT_CHUNK_SIZE),
                 filters);
     }
@@ -244,6 +251,9 @@ final class TriggerChangeReader implements ChangeReader {
     }
 
     private List<ChangeEvent> readLog(int max) throws SQLException {
+        if (wholeTransactions) {
+            return readWhole(max);
+        }
         while (true) {
             if (cur == null) {
                 String next = currentSnapshot();
@@ -275,6 +285,96 @@ final class TriggerChangeReader implements ChangeReader {
                 return events;
             }
         }
+    }
+
+    /**
+     * {@code cdc.batch.transactions=whole}: like {@link #readLog}, but the events returned end where
+     * no transaction is open. A batch that fits a page is whole by itself. In a larger one, pages
+     * are read until, at or after {@code max} entries, every transaction read so far is complete;
+     * the entries read beyond that point wait in {@link #carry} for the next poll (they are not
+     * released before they are delivered).
+     */
+    private List<ChangeEvent> readWhole(int max) throws SQLException {
+        while (true) {
+            List<LogEntry> held = new ArrayList<>(carry);
+            carry = List.of();
+            open.startPoll();
+            int walked = 0;
+            int cut = -1;
+            boolean exhausted = false;
+            while (cut < 0 && !exhausted) {
+                if (cur == null) {
+                    String next = currentSnapshot();
+                    if (next.equals(prev)) {
+                        return List.of();
+                    }
+                    cur = next;
+                    afterId = 0;
+                    batchRest = List.of();
+                    batchRestPos = 0;
+                    open.reset();
+                }
+                if (open.counted()) {
+                    for (; walked < held.size() && cut < 0; walked++) {
+                        if (open.walk(held.get(walked).xid) && walked + 1 >= max) {
+                            cut = walked + 1;
+                        }
+                    }
+                    if (cut >= 0) {
+                        break;
+                    }
+                }
+                List<LogEntry> page = readPage(max);
+                exhausted = page.size() < max && batchRestPos >= batchRest.size();
+                if (!exhausted) {
+                    if (!open.counted()) {
+                        open.count(entriesByXid());
+                    }
+                    afterId = page.get(page.size() - 1).id;
+                }
+                held.addAll(page);
+            }
+            List<LogEntry> delivered = exhausted ? held : held.subList(0, cut);
+            carry = exhausted ? List.of() : List.copyOf(held.subList(cut, held.size()));
+            for (LogEntry e : delivered) {
+                unreleased.add(new EntryRef(e.ctid, e.id));
+            }
+            List<ChangeEvent> events = WholeTransactions.number(toEvents(delivered));
+            if (exhausted) {
+                batch++;
+                prev = cur;
+                cur = null;
+                afterId = 0;
+                batchRest = List.of();
+                batchRestPos = 0;
+                open.reset();
+            }
+            if (!events.isEmpty() || exhausted) {
+                return events;
+            }
+        }
+    }
+
+    /**
+     * Whole transactions: the entries per xid of the current batch after {@code afterId} (the page
+     * just read included), in one scan of the batch's xid range.
+     */
+    private Map<Long, Long> entriesByXid() throws SQLException {
+        String sql = "SELECT l.xid::text, pg_catalog.count(*) FROM " + settings.log() + " l WHERE " + IN_BATCH
+                + " GROUP BY l.xid";
+        Map<Long, Long> counts = new java.util.HashMap<>();
+        Array relids = connection.createArrayOf("oid", oids);
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bindInBatch(ps, relids);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    counts.put(Long.parseUnsignedLong(rs.getString(1)), rs.getLong(2));
+                }
+            }
+        } finally {
+            relids.free();
+        }
+        return counts;
     }
 
     /** One log entry; {@code ctid} is where the row was read, for reading or deleting it again cheaply. */

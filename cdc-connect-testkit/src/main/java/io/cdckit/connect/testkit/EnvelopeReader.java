@@ -65,13 +65,22 @@ public final class EnvelopeReader implements AutoCloseable {
                     source.getInt64("txId"), source.getInt64("lsn"), source.getInt64("xmin"),
                     source.getString("sequence"));
             ChangeEvent e = new ChangeEvent(Op.fromCode(envelope.getString("op")), map(envelope.getStruct("before")),
-                    map(envelope.getStruct("after")), key, info, envelope.getInt64("ts_ms"), null,
-                    Position.of("offset", r.offset()));
+                    map(envelope.getStruct("after")), key, info, envelope.getInt64("ts_ms"),
+                    transaction(envelope.getStruct("transaction")), Position.of("offset", r.offset()));
             Read one = new Read(e, r.offset(), source);
             got.add(one);
             read.add(one);
         }
         return got;
+    }
+
+    private static io.cdckit.api.TransactionInfo transaction(Struct t) {
+        if (t == null) {
+            return null;
+        }
+        return new io.cdckit.api.TransactionInfo(t.getString("id"), t.getInt64("total_order"),
+                t.getInt64("data_collection_order"),
+                t.schema().field("event_count") == null ? null : t.getInt64("event_count"));
     }
 
     private static Map<String, Object> map(Struct s) {
