@@ -64,7 +64,26 @@ public final class CdcConfig {
                     + "replaces it (rotated credentials are then used for the new one).");
     /** The tables to capture. */
     public static final ConfigKey<List<TableId>> TABLES = ConfigKey.tables("cdc.tables",
-            "Tables to capture, comma-separated schema.table; double-quote parts with upper case, dots or spaces.");
+            "Tables to capture, comma-separated schema.table; double-quote parts with upper case, dots or spaces. "
+                    + "Required unless cdc.tables.include chooses tables by pattern.");
+    /** Patterns of tables to capture, besides cdc.tables. */
+    public static final ConfigKey<List<java.util.regex.Pattern>> TABLES_INCLUDE = ConfigKey.custom(
+            "cdc.tables.include", "comma-separated regular expressions over schema.table", null, "Capture, besides "
+                    + "cdc.tables, every table whose schema.table matches one of these Java regular expressions "
+                    + "(whole name, unquoted; e.g. sales\\..* for schema sales), also tables created later: the "
+                    + "source looks again every cdc.tables.refresh-interval and picks new ones up (snapshotting them "
+                    + "when cdc.snapshot.mode=initial). Partitions, system schemas and cdckit's own schema "
+                    + "(cdc.offset.jdbc.schema) never match.", io.cdckit.api.jdbc.TablePatterns::parse);
+    /** Patterns of tables not to capture. */
+    public static final ConfigKey<List<java.util.regex.Pattern>> TABLES_EXCLUDE = ConfigKey.custom(
+            "cdc.tables.exclude", "comma-separated regular expressions over schema.table", null, "Tables matching "
+                    + "cdc.tables.include that are not captured (e.g. sales\\.tmp_.*).",
+            io.cdckit.api.jdbc.TablePatterns::parse);
+    /** How often table patterns are resolved again. */
+    public static final ConfigKey<Duration> TABLES_REFRESH_INTERVAL = ConfigKey.duration("cdc.tables.refresh-interval",
+            Duration.ofSeconds(30), Duration.ofMillis(100), "With cdc.tables.include: how often the source looks "
+                    + "for tables created (or dropped) since, and captures the new set; a new table's changes are "
+                    + "captured from then on (its earlier rows arrive as a snapshot with cdc.snapshot.mode=initial).");
     /** Key columns for tables without a primary key, or instead of it. */
     public static final ConfigKey<TableColumns> KEY_COLUMNS = ConfigKey.custom("cdc.key.columns",
             "schema.table:col,col;...", null, "Columns that key the events of a table without a primary "
@@ -205,6 +224,7 @@ public final class CdcConfig {
     /** The keys every strategy shares, in documentation order. */
     public static final List<ConfigKey<?>> COMMON_KEYS = List.of(MODE, NAME, JDBC_URL, JDBC_USER, JDBC_PASSWORD,
             JDBC_PROPERTIES, JDBC_CONNECT_TIMEOUT, POOL_MAX_SIZE, POOL_CONNECTION_TIMEOUT, POOL_MAX_LIFETIME, TABLES,
+            TABLES_INCLUDE, TABLES_EXCLUDE, TABLES_REFRESH_INTERVAL,
             KEY_COLUMNS, COLUMNS_INCLUDE, COLUMNS_EXCLUDE, COLUMNS_MASK_HASH, COLUMNS_MASK_SALT, COLUMNS_MASK_REPLACE,
             COLUMNS_MASK_REPLACEMENT, COLUMNS_TRUNCATE, COLUMNS_TRUNCATE_LENGTH, ROW_FILTERS,
             SNAPSHOT_MODE, SNAPSHOT_CHUNK_SIZE, SIGNAL_TABLE, SIGNAL_INTERVAL, BATCH_MAX_SIZE, BATCH_TRANSACTIONS,
@@ -297,9 +317,14 @@ public final class CdcConfig {
         return get(JDBC_PASSWORD);
     }
 
-    /** {@code cdc.tables}. */
+    /**
+     * {@code cdc.tables}: the tables to capture. With {@code cdc.tables.include} the source resolves
+     * the patterns and hands its strategy a config whose {@code cdc.tables} is the resolved set; in
+     * the config the application built, it holds only the tables named explicitly (possibly none).
+     */
     public List<TableId> tables() {
-        return get(TABLES);
+        List<TableId> t = get(TABLES);
+        return t == null ? List.of() : t;
     }
 
     /** Every declared key known to this config (common and strategies'), for documentation. */
@@ -423,6 +448,9 @@ public final class CdcConfig {
             }
         }
         for (ConfigKey<?> k : keys) {
+            if (k == TABLES && raw.containsKey(TABLES_INCLUDE.name())) {
+                continue; // tables chosen by pattern
+            }
             if (k.required() && !raw.containsKey(k.name())) {
                 problems.add(new ConfigProblem(k.name(), "Missing required configuration key '" + k.name() + "': "
                         + k.doc()));

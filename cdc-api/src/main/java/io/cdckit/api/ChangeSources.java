@@ -135,11 +135,13 @@ public final class ChangeSources {
             ChangeSourceProvider provider = provider(config.mode());
             SourceConnections connections = SourceConnections.create(config, dataSource, credentials);
             try {
-                // validate the strategy's config now, not at start
-                ChangeReader first = provider.createReader(config, connections);
+                // validate the strategy's config now, not at start; tables chosen by pattern are known only at
+                // start, so such a source makes its first reader then
+                ChangeReader first = io.cdckit.api.jdbc.TablePatterns.of(config).dynamic() ? null
+                        : provider.createReader(config, connections);
                 OffsetStore store = offsetStore != null ? offsetStore : OffsetStores.fromConfig(config, connections);
                 DeadLetterHandler dlq = deadLetterHandler != null ? deadLetterHandler : new LoggingDeadLetterHandler();
-                return new DeliveringChangeSource(config, first, () -> provider.createReader(config, connections),
+                return new DeliveringChangeSource(config, first, c -> provider.createReader(c, connections),
                         store, offsetStore == null, dlq, connections);
             } catch (RuntimeException e) {
                 connections.close();

@@ -26,8 +26,14 @@ final class DeliveringChangeSource implements ChangeSource {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final CdcConfig config;
-    private final java.util.function.Supplier<ChangeReader> readers;
+    private final java.util.function.Function<CdcConfig, ChangeReader> readers;
     private volatile ChangeReader reader;
+    /** cdc.tables.include/exclude; when dynamic, resolved at start and every {@link #refreshInterval}. */
+    private final io.cdckit.api.jdbc.TablePatterns patterns;
+    private final Duration refreshInterval;
+    private long nextRefresh;
+    /** The config the readers get: {@link #config} with cdc.tables the tables captured now. */
+    private volatile CdcConfig captured;
     private final OffsetStore store;
     private final boolean ownsStore;
     private final SourceConnections connections;
@@ -62,10 +68,18 @@ final class DeliveringChangeSource implements ChangeSource {
     private volatile Position committed;
     private final ColumnSelection selection;
 
-    DeliveringChangeSource(CdcConfig config, ChangeReader first, java.util.function.Supplier<ChangeReader> readers,
+    /**
+     * @param first   the reader to open at start, or null when the tables are chosen by pattern (it is made at start)
+     * @param readers makes a reader for a config (that of the tables captured now)
+     */
+    DeliveringChangeSource(CdcConfig config, ChangeReader first,
+                           java.util.function.Function<CdcConfig, ChangeReader> readers,
                            OffsetStore store, boolean ownsStore, DeadLetterHandler deadLetters,
                            SourceConnections connections) {
         this.config = config;
+        this.captured = config;
+        this.patterns = io.cdckit.api.jdbc.TablePatterns.of(config);
+        this.refreshInterval = config.get(CdcConfig.TABLES_REFRESH_INTERVAL);
         this.connections = connections;
         this.selection = ColumnSelection.of(config);
         this.counters = new SourceCounters(config.tables());
@@ -113,9 +127,15 @@ final class DeliveringChangeSource implements ChangeSource {
                 LOG.warn("Source '{}' keeps its position in memory (cdc.offset.store=memory): a restarted JVM "
                         + "starts over. Set cdc.offset.store=file:PATH or jdbc to resume after a restart.", name);
             }
-            LOG.info("Starting source '{}' (cdc.mode={}, tables={}) {}", name, config.mode(), config.tables(),
+            if (patterns.dynamic()) {
+                captured = withTables(resolveTables());
+                snapshotRequests.captured(captured.tables());
+                nextRefresh = System.nanoTime() + refreshInterval.toNanos();
+                reader = readers.apply(captured);
+            }
+            LOG.info("Starting source '{}' (cdc.mode={}, tables={}) {}", name, config.mode(), captured.tables(),
                     from == null ? "from the beginning" : "after position " + from.fields());
-            ColumnSelection.checkAtStart(config, connections);
+            ColumnSelection.checkAtStart(captured, connections);
             reader.open(from);
             committed = from;
             Position start = from == null ? reader.startPosition() : null;
@@ -143,6 +163,7 @@ final class DeliveringChangeSource implements ChangeSource {
             while (!stopRequested()) {
                 List<ChangeEvent> batch;
                 try {
+                    refreshTables();
                     batch = pollReader();
                 } catch (Exception e) {
                     if (stopRequested() || !reconnect(e)) {
@@ -177,6 +198,78 @@ final class DeliveringChangeSource implements ChangeSource {
         } finally {
             release();
             finished.countDown();
+        }
+    }
+
+    private List<TableId> resolveTables() throws java.sql.SQLException {
+        try (java.sql.Connection c = connections.borrow()) {
+            return patterns.resolve(c);
+        }
+    }
+
+    private CdcConfig withTables(List<TableId> tables) {
+        return config.toBuilder().tables(tables.toArray(new TableId[0])).build();
+    }
+
+    /**
+     * With {@code cdc.tables.include}: every {@code cdc.tables.refresh-interval}, between batches
+     * (everything polled is committed), resolves the patterns again and, when the set changed,
+     * reopens the reader with the new set after the committed position: the strategy then adopts
+     * the new tables as it does tables added to {@code cdc.tables} (publication, triggers, polls,
+     * snapshot). When the strategy refuses a new table (e.g. capture not installed and no right to
+     * install it) the source goes on with the tables it had and tries again at the next refresh.
+     */
+    private void refreshTables() throws Exception {
+        if (!patterns.dynamic() || System.nanoTime() < nextRefresh) {
+            return;
+        }
+        nextRefresh = System.nanoTime() + refreshInterval.toNanos();
+        List<TableId> now;
+        try {
+            now = resolveTables();
+        } catch (CdcException nothingMatches) {
+            LOG.warn("Source '{}': {} It goes on with {}.", name, nothingMatches.getMessage(), captured.tables());
+            return;
+        }
+        List<TableId> before = captured.tables();
+        if (new java.util.HashSet<>(now).equals(new java.util.HashSet<>(before))) {
+            return;
+        }
+        List<TableId> added = now.stream().filter(t -> !before.contains(t)).toList();
+        List<TableId> gone = before.stream().filter(t -> !now.contains(t)).toList();
+        LOG.info("Source '{}' captures tables matched by cdc.tables.include anew: added {}, gone {}; reopening after "
+                + "position {}", name, added, gone, committed == null ? "start" : committed.fields());
+        CdcConfig next = withTables(now);
+        closeReader();
+        ChangeReader r = readers.apply(next);
+        try {
+            r.open(committed);
+        } catch (CdcException e) {
+            closeQuietly(r);
+            if (isConnectionFailure(e)) {
+                throw e;
+            }
+            LOG.error("Source '{}' could not capture the tables {}: {} It goes on with {} and tries again in {}.",
+                    name, added, e.getMessage(), before, refreshInterval);
+            reader = readers.apply(captured);
+            reader.open(committed);
+            snapshotRequests.reopened(reader);
+            return;
+        } catch (Exception e) {
+            closeQuietly(r);
+            throw e;
+        }
+        reader = r;
+        captured = next;
+        snapshotRequests.captured(now);
+        snapshotRequests.reopened(reader);
+    }
+
+    private void closeQuietly(ChangeReader r) {
+        try {
+            r.close();
+        } catch (Exception e) {
+            LOG.warn("Closing a reader of source '{}' failed", name, e);
         }
     }
 
@@ -224,7 +317,7 @@ final class DeliveringChangeSource implements ChangeSource {
             if (stopSignal.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
                 return false;
             }
-            reader = readers.get();
+            reader = readers.apply(captured);
             try {
                 reader.open(committed);
                 snapshotRequests.reopened(reader);

@@ -20,13 +20,18 @@ final class SnapshotRequests {
     }
 
     private final String source;
-    private final List<TableId> captured;
+    private volatile List<TableId> captured;
     private final Queue<Request> incoming = new ConcurrentLinkedQueue<>();
     private final List<Request> unconfirmed = new ArrayList<>();
 
     SnapshotRequests(String source, List<TableId> captured) {
         this.source = source;
         this.captured = List.copyOf(captured);
+    }
+
+    /** The tables captured now (they change with cdc.tables.include). */
+    void captured(List<TableId> tables) {
+        this.captured = List.copyOf(tables);
     }
 
     /**

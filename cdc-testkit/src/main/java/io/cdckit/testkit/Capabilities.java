@@ -13,28 +13,30 @@ package io.cdckit.testkit;
  *                                may not)
  * @param transactions            {@code cdc.batch.transactions=whole} gives batches of whole transactions (else the
  *                                strategy refuses it)
+ * @param tablePatterns           {@code cdc.tables.include} captures matching tables, those created later included
+ *                                (every real strategy; test doubles may not)
  */
 public record Capabilities(boolean beforeImage, boolean deletes, boolean everyIntermediateUpdate,
                            boolean truncate, boolean snapshots, boolean partitionsAndRowFilters,
-                           boolean transactions) {
+                           boolean transactions, boolean tablePatterns) {
 
-    /** A strategy that takes snapshots, filters rows and sees transactions, seeing what the flags say. */
+    /** A strategy that takes snapshots, filters rows, sees transactions and follows table patterns, seeing what the flags say. */
     public Capabilities(boolean beforeImage, boolean deletes, boolean everyIntermediateUpdate, boolean truncate) {
-        this(beforeImage, deletes, everyIntermediateUpdate, truncate, true, true, true);
+        this(beforeImage, deletes, everyIntermediateUpdate, truncate, true, true, true, true);
     }
 
     /**
-     * This strategy, without snapshots, partitioned tables, row filters and transactions (the
-     * test-only in-memory strategy).
+     * This strategy, without snapshots, partitioned tables, row filters, transactions and table
+     * patterns (the test-only in-memory strategy).
      */
     public Capabilities withoutSnapshots() {
-        return new Capabilities(beforeImage, deletes, everyIntermediateUpdate, truncate, false, false, false);
+        return new Capabilities(beforeImage, deletes, everyIntermediateUpdate, truncate, false, false, false, false);
     }
 
     /** This strategy, not seeing transactions (it refuses {@code cdc.batch.transactions=whole}). */
     public Capabilities withoutTransactions() {
         return new Capabilities(beforeImage, deletes, everyIntermediateUpdate, truncate, snapshots,
-                partitionsAndRowFilters, false);
+                partitionsAndRowFilters, false, tablePatterns);
     }
 
     /** A strategy that sees everything. */

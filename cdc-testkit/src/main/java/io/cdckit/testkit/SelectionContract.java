@@ -268,4 +268,68 @@ public abstract class SelectionContract extends ContractTestSupport {
         assertThat(attached.after()).containsEntry("region", "süd").containsEntry("qty", 1);
         assertThat(attached.key()).containsOnlyKeys("id", "region");
     }
+
+    @Test
+    void tablesMatchingAPatternAreCapturedAlsoWhenCreatedLater() {
+        if (!capabilities().tablePatterns()) {
+            return;
+        }
+        String schema = "pat_" + (testName.length() > 40 ? testName.substring(0, 40) : testName);
+        TableId first = new TableId(schema, "orders");
+        TableId later = new TableId(schema, "returns");
+        TableId skipped = new TableId(schema, "skip_scratch");
+        db.execute("CREATE SCHEMA \"" + schema + "\"");
+        createStandardTable(first);
+        db.execute("INSERT INTO " + first.quoted() + " (id, name) VALUES (1, 'there at start')");
+        boolean snapshots = capabilities().snapshots();
+        CdcConfig config = config("patterns", first).toBuilder().set("cdc.tables", null)
+                .set("cdc.tables.include", schema + "\\..*").set("cdc.tables.exclude", schema + "\\.skip_.*")
+                .set("cdc.tables.refresh-interval", "200ms")
+                .set("cdc.snapshot.mode", snapshots ? "initial" : "never").build();
+        CapturedEvents captured = new CapturedEvents();
+        start(config, OffsetStores.memory(), captured);
+        if (snapshots) {
+            captured.awaitAtLeast(1, e -> e.op().code().equals("r") && e.table().equals(first), waitTime());
+        }
+        db.execute("INSERT INTO " + first.quoted() + " (id, name) VALUES (2, 'streamed')");
+        captured.awaitAtLeast(1, e -> e.table().equals(first) && e.op().code().equals("c"), waitTime());
+
+        // created while the source runs: picked up within the refresh interval, the excluded one never
+        createStandardTable(later);
+        createStandardTable(skipped);
+        db.execute("INSERT INTO " + later.quoted() + " (id, name) VALUES (1, 'before pickup')",
+                "INSERT INTO " + skipped.quoted() + " (id, name) VALUES (1, 'never')");
+        if (snapshots) {
+            captured.awaitAtLeast(1, e -> e.table().equals(later) && e.op().code().equals("r"), waitTime());
+        }
+        org.awaitility.Awaitility.await().atMost(waitTime()).pollInterval(java.time.Duration.ofMillis(200))
+                .until(() -> {
+                    db.execute("INSERT INTO " + later.quoted() + " (id, name) VALUES (" + (int) (Math.random() * 1e9)
+                            + " + 100, 'after pickup')");
+                    return !captured.events(e -> later.equals(e.table()) && e.op().code().equals("c")).isEmpty();
+                });
+        db.execute("INSERT INTO " + skipped.quoted() + " (id, name) VALUES (2, 'never')",
+                "INSERT INTO " + first.quoted() + " (id, name) VALUES (3, 'last')");
+        captured.awaitAtLeast(1, e -> first.equals(e.table()) && Integer.valueOf(3).equals(e.key().get("id")),
+                waitTime());
+        settle();
+        assertThat(captured.events()).noneMatch(e -> skipped.equals(e.table()));
+        if (snapshots) {
+            assertThat(captured.events(e -> later.equals(e.table()) && e.op().code().equals("r")))
+                    .extracting(e -> e.row().get("name")).contains("before pickup");
+        }
+    }
+
+    @Test
+    void aPatternThatMatchesNoTableIsRefusedNamingIt() {
+        if (!capabilities().tablePatterns()) {
+            return;
+        }
+        TableId t = table("unused");
+        CdcConfig config = config("nomatch", t).toBuilder().set("cdc.tables", null)
+                .set("cdc.tables.include", "no_such_schema\\..*").build();
+        assertThatThrownBy(() -> start(config, OffsetStores.memory(), new CapturedEvents()))
+                .isInstanceOf(CdcException.class).hasMessageContaining("cdc.tables.include")
+                .hasMessageContaining("matches no table");
+    }
 }
