@@ -43,6 +43,8 @@ public final class CdcSourceConnector extends SourceConnector {
 
     private Map<String, String> props;
     private ConnectorSettings settings;
+    /** With cdc.tables.include: looks for new tables and asks Connect to reconfigure the tasks. */
+    private TableWatch watch;
 
     /** Used by Connect. */
     public CdcSourceConnector() {
@@ -57,6 +59,9 @@ public final class CdcSourceConnector extends SourceConnector {
     public void start(Map<String, String> props) {
         this.settings = ConnectorSettings.forStart(props);
         this.props = Map.copyOf(props);
+        if (io.cdckit.api.jdbc.TablePatterns.of(settings.cdc()).dynamic()) {
+            watch = TableWatch.start(settings.cdc(), context::requestTaskReconfiguration);
+        }
         if (!TaskLayout.PER_TABLE_MODE.equals(settings.cdc().mode())) {
             LOG.info("cdckit connector '{}' runs cdc.mode={} as one task: its changes form one ordered stream",
                     settings.cdc().name(), settings.cdc().mode());
@@ -70,11 +75,26 @@ public final class CdcSourceConnector extends SourceConnector {
 
     @Override
     public List<Map<String, String>> taskConfigs(int maxTasks) {
-        return TaskLayout.taskConfigs(props, settings.cdc(), maxTasks);
+        if (watch == null) {
+            return TaskLayout.taskConfigs(props, settings.cdc(), maxTasks);
+        }
+        // tasks get the tables the patterns select now, as an explicit list
+        List<io.cdckit.api.TableId> tables = watch.tables();
+        Map<String, String> explicit = new java.util.LinkedHashMap<>(props);
+        explicit.remove(io.cdckit.api.CdcConfig.TABLES_INCLUDE.name());
+        explicit.remove(io.cdckit.api.CdcConfig.TABLES_EXCLUDE.name());
+        explicit.put(io.cdckit.api.CdcConfig.TABLES.name(),
+                String.join(",", tables.stream().map(io.cdckit.api.TableId::toString).toList()));
+        return TaskLayout.taskConfigs(explicit, settings.cdc().toBuilder().set(io.cdckit.api.CdcConfig.TABLES, tables)
+                .build(), maxTasks);
     }
 
     @Override
     public void stop() {
+        if (watch != null) {
+            watch.close();
+            watch = null;
+        }
     }
 
     @Override

@@ -26,6 +26,14 @@ final class DatabaseCheck {
         List<ConfigProblem> problems = new ArrayList<>();
         try (SourceConnections connections = SourceConnections.create(config);
              Connection c = connections.requireUrl("the cdckit connector").open("connector validation")) {
+            io.cdckit.api.jdbc.TablePatterns patterns = io.cdckit.api.jdbc.TablePatterns.of(config);
+            if (patterns.dynamic()) {
+                try {
+                    patterns.resolve(c);
+                } catch (CdcException e) {
+                    problems.add(new ConfigProblem(CdcConfig.TABLES_INCLUDE.name(), e.getMessage()));
+                }
+            }
             for (TableId t : config.tables()) {
                 try {
                     TableSchema.load(c, t);

@@ -100,6 +100,16 @@ class ValidationTest {
     }
 
     @Test
+    void aTablePatternThatMatchesNothingIsReportedOnIt(TestDatabase db) {
+        Map<String, String> c = good(db);
+        c.remove("cdc.tables");
+        c.put("cdc.tables.include", "no_such_schema\\..*");
+        Map<String, List<String>> errors = validate(c);
+        assertThat(errors).doesNotContainKey("cdc.tables");
+        assertThat(errors.get("cdc.tables.include")).singleElement().asString().contains("matches no table");
+    }
+
+    @Test
     void keysConnectTakesOverAreRefusedWithWhatReplacesThem(TestDatabase db) {
         Map<String, String> c = good(db);
         c.put("cdc.offset.store", "jdbc");
