@@ -26,7 +26,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * The contract of {@code cdc.batch.transactions=whole}: a strategy that sees transactions hands
  * the handler whole PostgreSQL transactions only, also when a transaction is larger than
- * {@code cdc.batch.max-size} and when concurrent transactions interleave their writes, and every
+ * {@code cdc.batch.max-size} (one of 5 000 rows among its neighbours), when concurrent transactions
+ * interleave their writes, under a concurrent workload with long transactions (replicated exactly),
+ * and across a restart after a failed handler (resuming after the last whole transaction); every
  * event carries its transaction's id, its order in the transaction and in its table, and the
  * transaction's event count, in the event and in its JSON. A strategy that does not see
  * transactions refuses the setting, naming it.
@@ -208,5 +210,49 @@ public abstract class TransactionContract extends SelectionContract {
                 .allSatisfy(e -> assertThat(e.transaction().eventCount()).isEqualTo(5000L));
         assertThat(all.stream().flatMap(List::stream).map(e -> e.op().code() + e.key().get("id")).toList())
                 .as("commit order").startsWith("c0", "c1").endsWith("c5000", "u0");
+    }
+
+    @Test
+    void aConcurrentWorkloadArrivesInWholeTransactionsAndReplicatesExactly() {
+        if (!capabilities().transactions()) {
+            return; // refused: see batchesHoldWholeTransactionsWithTheirEventCount
+        }
+        TableId t = table("workload");
+        Workload.createTable(db::connect, t);
+        CdcConfig config = config("whole-workload", t).toBuilder().set("cdc.batch.max-size", "4")
+                .set("cdc.batch.transactions", "whole").build();
+        Batches batches = new Batches();
+        try (ReplicaVerifier replica = ReplicaVerifier.create(db::connect, t, "replica_whole")) {
+            start(config, OffsetStores.memory(), batch -> {
+                batches.handle(batch);
+                replica.apply(batch);
+            });
+            WorkloadResult result = Workload.on(db::connect, t).threads(3).transactionsPerThread(40)
+                    .longTransactions(2).longTransactionHold(java.time.Duration.ofMillis(800)).seed(11).run();
+            await().atMost(waitTime()).pollInterval(java.time.Duration.ofMillis(100))
+                    .until(() -> replica.verify().matches());
+            settle();
+            Verification v = replica.verify();
+            assertThat(v.matches()).as(v.describe()).isTrue();
+            assertThat(v.sourceRows()).isEqualTo(result.netRows());
+        }
+        Map<String, Integer> batchOfTransaction = new HashMap<>();
+        Map<String, Long> counted = new HashMap<>();
+        List<List<ChangeEvent>> all = batches.all();
+        for (int i = 0; i < all.size(); i++) {
+            for (ChangeEvent e : all.get(i)) {
+                TransactionInfo tx = e.transaction();
+                assertThat(tx).as("transaction of %s", e).isNotNull();
+                assertThat(batchOfTransaction.putIfAbsent(tx.id(), i)).as("batch of transaction %s", tx.id())
+                        .isIn(null, i);
+                counted.merge(tx.id(), 1L, Long::sum);
+            }
+        }
+        for (List<ChangeEvent> batch : all) {
+            for (ChangeEvent e : batch) {
+                assertThat(counted.get(e.transaction().id())).as("events of transaction %s", e.transaction().id())
+                        .isEqualTo(e.transaction().eventCount());
+            }
+        }
     }
 }
