@@ -447,10 +447,11 @@ public final class CdcConfig {
                 }
             }
         }
+        if (keys.contains(TABLES) && !raw.containsKey(TABLES.name()) && !raw.containsKey(TABLES_INCLUDE.name())) {
+            problems.add(new ConfigProblem(TABLES.name(), "Missing required configuration key '" + TABLES.name()
+                    + "': " + TABLES.doc()));
+        }
         for (ConfigKey<?> k : keys) {
-            if (k == TABLES && raw.containsKey(TABLES_INCLUDE.name())) {
-                continue; // tables chosen by pattern
-            }
             if (k.required() && !raw.containsKey(k.name())) {
                 problems.add(new ConfigProblem(k.name(), "Missing required configuration key '" + k.name() + "': "
                         + k.doc()));

@@ -118,9 +118,9 @@ public final class ConfigKey<T> {
         });
     }
 
-    /** A required, comma-separated, non-empty list of tables ({@link TableId#parse} syntax). */
+    /** A comma-separated, non-empty list of tables ({@link TableId#parse} syntax). */
     public static ConfigKey<List<TableId>> tables(String name, String doc) {
-        return new ConfigKey<>(name, "list of schema.table", null, true, false, doc, ConfigKey::parseTables);
+        return new ConfigKey<>(name, "list of schema.table", null, false, false, doc, ConfigKey::parseTables);
     }
 
     /** Accepts every key under {@code prefix} (which must end with a dot), passed through as strings. */

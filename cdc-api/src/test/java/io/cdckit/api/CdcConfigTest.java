@@ -57,6 +57,24 @@ class CdcConfigTest {
     }
 
     @Test
+    void tablesAreNamedOrChosenByPatternAndABadPatternIsNamed() {
+        Map<String, String> noTables = new java.util.HashMap<>(minimal());
+        noTables.remove("cdc.tables");
+        assertThatThrownBy(() -> CdcConfig.from(noTables)).isInstanceOf(CdcException.class)
+                .hasMessageContaining("Missing required configuration key 'cdc.tables'")
+                .hasMessageContaining("cdc.tables.include");
+        CdcConfig byPattern = CdcConfig.builder().putAll(noTables).set("cdc.tables.include", "sales\\..*, crm\\.c.*")
+                .build();
+        assertThat(byPattern.tables()).isEmpty();
+        assertThat(byPattern.get(CdcConfig.TABLES_INCLUDE)).extracting(java.util.regex.Pattern::pattern)
+                .containsExactly("sales\\..*", "crm\\.c.*");
+        assertThat(io.cdckit.api.jdbc.TablePatterns.of(byPattern).dynamic()).isTrue();
+        assertThatThrownBy(() -> CdcConfig.builder().putAll(noTables).set("cdc.tables.include", "sales.(").build())
+                .isInstanceOf(CdcException.class).hasMessageContaining("cdc.tables.include")
+                .hasMessageContaining("'sales.('");
+    }
+
+    @Test
     void unknownKeyNamesTheClosestKnownKey() {
         assertThatThrownBy(() -> CdcConfig.builder().putAll(minimal()).set("cdc.batch.maxsize", "10").build())
                 .isInstanceOf(CdcException.class)
