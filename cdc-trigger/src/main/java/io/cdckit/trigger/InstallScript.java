@@ -20,7 +20,7 @@ final class InstallScript {
      * Version of the installed objects this library writes and reads. 2: images are written with
      * the output settings the reader reads them with, whatever the writer's session has set.
      */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     /** The trigger functions the install creates, by name (the helpers claim_table and ensure_capture aside). */
     static final List<String> TRIGGER_FUNCTIONS = List.of("audit_changes", "audit_changes_insert",
@@ -56,7 +56,9 @@ final class InstallScript {
         sql.addAll(functions());
         for (TableId t : settings.tables()) {
             sql.add("SELECT " + s + ".ensure_capture(" + literal(t.quoted()) + ", "
-                    + literal(settings.flavour().name().toLowerCase()) + ", " + settings.notifyReader() + ")");
+                    + literal(settings.flavour().name().toLowerCase()) + ", " + settings.notifyReader() + ", "
+                    + textArray(settings.included().of(t)) + ", " + textArray(settings.excluded().of(t)) + ", "
+                    + textArray(settings.keys().of(t)) + ")");
             sql.add("SELECT " + s + ".claim_table(" + literal(t.quoted()) + ", " + literal(settings.consumer()) + ")");
         }
         return sql;
@@ -89,7 +91,8 @@ final class InstallScript {
                   DROP FUNCTION %3$s.audit_changes(), %3$s.audit_changes_insert(), %3$s.audit_changes_update(),
                     %3$s.audit_changes_delete(), %3$s.audit_changes_truncate(), %3$s.audit_changes_notify(),
                     %3$s.claim_table(pg_catalog.text, pg_catalog.text),
-                    %3$s.ensure_capture(pg_catalog.text, pg_catalog.text, boolean);
+                    %3$s.ensure_capture(pg_catalog.text, pg_catalog.text, boolean, pg_catalog.text[], pg_catalog.text[],
+                      pg_catalog.text[]);
                   DROP TABLE %3$s.change_log, %3$s.consumer, %3$s.installation;
                   IF created THEN
                     BEGIN
@@ -202,43 +205,76 @@ final class InstallScript {
                 + "\n  END IF;"
                 : notify;
         List<String> sql = new ArrayList<>();
-        sql.add(function("audit_changes", "Row flavour: one log row per changed row.", ROW_DECLARE,
+        sql.add(function("audit_changes", "Row flavour: one log row per changed row; the columns named as trigger "
+                        + "arguments (cdc.columns.*) logged as NULL.", ROW_DECLARE,
                 writingImages("""
-                  INSERT INTO %s.change_log (relid, op, old_row, new_row)
-                  VALUES (TG_RELID, TG_OP::pg_catalog."char", OLD::pg_catalog.text, NEW::pg_catalog.text);""".formatted(s), false)));
+                  IF TG_NARGS OPERATOR(pg_catalog.=) 0 THEN
+                    INSERT INTO %1$s.change_log (relid, op, old_row, new_row)
+                    VALUES (TG_RELID, TG_OP::pg_catalog."char", OLD::pg_catalog.text, NEW::pg_catalog.text);
+                  ELSE
+                    mask := (SELECT pg_catalog.jsonb_object_agg(a, NULL) FROM pg_catalog.unnest(TG_ARGV) a);
+                    INSERT INTO %1$s.change_log (relid, op, old_row, new_row)
+                    VALUES (TG_RELID, TG_OP::pg_catalog."char",
+                      CASE WHEN TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN pg_catalog.jsonb_populate_record(OLD, mask)::pg_catalog.text END,
+                      CASE WHEN TG_OP OPERATOR(pg_catalog.<>) 'DELETE' THEN pg_catalog.jsonb_populate_record(NEW, mask)::pg_catalog.text END);
+                  END IF;""".formatted(s), false)));
         sql.add(function("audit_changes_insert", "Statement flavour: the inserted rows of one statement.",
-                STATEMENT_DECLARE, writingImages("""
+                STATEMENT_DECLARE, writingImages(masking("""
                   INSERT INTO %s.change_log (relid, op, new_row)
-                  SELECT TG_RELID, 'I', (t.*)::pg_catalog.text FROM new_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
+                  SELECT TG_RELID, 'I', (t.*)::pg_catalog.text FROM new_rows t;""".formatted(s)), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_update", "Statement flavour: the updated rows of one statement, the i-th "
                         + "old row paired with the i-th new row (both transition tables hold them in update order).",
-                STATEMENT_DECLARE, writingImages("""
+                STATEMENT_DECLARE, writingImages(masking("""
                   INSERT INTO %s.change_log (relid, op, old_row, new_row)
                   SELECT TG_RELID, 'U', o.r, w.r
                   FROM (SELECT pg_catalog.row_number() OVER () AS i, (t.*)::pg_catalog.text AS r FROM old_rows t) o
                   JOIN (SELECT pg_catalog.row_number() OVER () AS i, (t.*)::pg_catalog.text AS r FROM new_rows t) w
                     ON o.i OPERATOR(pg_catalog.=) w.i
-                  ORDER BY o.i;""".formatted(s), true) + "\n  " + notifyIfRows));
+                  ORDER BY o.i;""".formatted(s)), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_delete", "Statement flavour: the deleted rows of one statement.",
-                STATEMENT_DECLARE, writingImages("""
+                STATEMENT_DECLARE, writingImages(masking("""
                   INSERT INTO %s.change_log (relid, op, old_row)
-                  SELECT TG_RELID, 'D', (t.*)::pg_catalog.text FROM old_rows t;""".formatted(s), true) + "\n  " + notifyIfRows));
+                  SELECT TG_RELID, 'D', (t.*)::pg_catalog.text FROM old_rows t;""".formatted(s)), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_truncate", "Both flavours: a TRUNCATE of the table.", "", """
                   INSERT INTO %s.change_log (relid, op) VALUES (TG_RELID, 'T');
                   %s""".formatted(s, notify)));
         sql.add(function("audit_changes_notify", "Row flavour: wakes the reader once per statement.", "",
                 "  " + notify));
+        // version 2 had no column arguments
+        sql.add("DROP FUNCTION IF EXISTS " + s + ".ensure_capture(pg_catalog.text, pg_catalog.text, boolean)");
         sql.add("""
-                CREATE OR REPLACE FUNCTION %1$s.ensure_capture(captured pg_catalog.text, flavour pg_catalog.text, notify boolean)
+                CREATE OR REPLACE FUNCTION %1$s.ensure_capture(captured pg_catalog.text, flavour pg_catalog.text, notify boolean,
+                  included pg_catalog.text[], excluded pg_catalog.text[], key_columns pg_catalog.text[])
                 RETURNS void LANGUAGE plpgsql AS $cdckit$
-                -- Creates the capture triggers of one table, or replaces them when the flavour changed; leaves
-                -- them alone (no lock taken) when they are already right.
+                -- Creates the capture triggers of one table, or replaces them when the flavour or the columns left
+                -- out changed; leaves them alone (no lock taken) when they are already right. The columns
+                -- cdc.columns.* leaves out (not in included when it is set, or in excluded; never a key column) are
+                -- the image writers' arguments: they log them as NULL.
                 DECLARE
                   rel pg_catalog.regclass := captured::pg_catalog.regclass;
                   wanted pg_catalog.text[];
                   present pg_catalog.text[];
                   t pg_catalog.text;
+                  masked pg_catalog.text[];
+                  wanted_args pg_catalog.bytea;
+                  args pg_catalog.text;
                 BEGIN
+                  IF key_columns IS NULL THEN
+                    key_columns := ARRAY(SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_index i
+                      JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                       AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey)
+                      WHERE i.indrelid OPERATOR(pg_catalog.=) rel AND i.indisprimary);
+                  END IF;
+                  masked := ARRAY(SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+                      AND ((included IS NOT NULL AND a.attname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL (included))
+                           OR a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY (COALESCE(excluded, '{}')))
+                      AND a.attname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL (key_columns)
+                    ORDER BY a.attnum);
+                  wanted_args := COALESCE((SELECT pg_catalog.decode(pg_catalog.string_agg(
+                      pg_catalog.encode(pg_catalog.convert_to(m, 'UTF8'), 'hex') OPERATOR(pg_catalog.||) '00', '' ORDER BY o), 'hex')
+                    FROM pg_catalog.unnest(masked) WITH ORDINALITY AS u(m, o)), ''::pg_catalog.bytea);
+                  args := pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.quote_literal(m) FROM pg_catalog.unnest(masked) m), ', ');
                   -- a partitioned table gets statement-level triggers whatever the flavour: row-level ones
                   -- would fire in its partitions and log them, not the table
                   IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel)
@@ -258,21 +294,26 @@ final class InstallScript {
                   WHERE tg.tgrelid OPERATOR(pg_catalog.=) rel AND tg.tgparentid OPERATOR(pg_catalog.=) 0
                     AND p.pronamespace OPERATOR(pg_catalog.=) %3$s::pg_catalog.regnamespace;
                   IF present IS NOT NULL AND present OPERATOR(pg_catalog.@>) wanted
-                     AND present OPERATOR(pg_catalog.<@) wanted THEN
+                     AND present OPERATOR(pg_catalog.<@) wanted
+                     AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger tg
+                       WHERE tg.tgrelid OPERATOR(pg_catalog.=) rel AND tg.tgparentid OPERATOR(pg_catalog.=) 0
+                         AND tg.tgname::pg_catalog.text OPERATOR(pg_catalog.=) ANY (ARRAY[%2$s || '_row', %2$s || '_insert',
+                           %2$s || '_update', %2$s || '_delete'])
+                         AND tg.tgargs OPERATOR(pg_catalog.<>) wanted_args) THEN
                     RETURN;
                   END IF;
                   FOREACH t IN ARRAY COALESCE(present, '{}') LOOP
                     EXECUTE pg_catalog.format('DROP TRIGGER %%I ON %%s', t, rel);
                   END LOOP;
                   IF flavour OPERATOR(pg_catalog.=) 'row' THEN
-                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH ROW EXECUTE FUNCTION %1$s.audit_changes()', %2$s || '_row', rel);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH ROW EXECUTE FUNCTION %1$s.audit_changes(%%s)', %2$s || '_row', rel, args);
                     IF notify THEN
                       EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_notify()', %2$s || '_notify', rel);
                     END IF;
                   ELSE
-                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT ON %%s REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_insert()', %2$s || '_insert', rel);
-                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER UPDATE ON %%s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_update()', %2$s || '_update', rel);
-                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER DELETE ON %%s REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_delete()', %2$s || '_delete', rel);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT ON %%s REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_insert(%%s)', %2$s || '_insert', rel, args);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER UPDATE ON %%s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_update(%%s)', %2$s || '_update', rel, args);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER DELETE ON %%s REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_delete(%%s)', %2$s || '_delete', rel, args);
                   END IF;
                   EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER TRUNCATE ON %%s FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_truncate()', %2$s || '_truncate', rel);
                 END
@@ -304,9 +345,30 @@ final class InstallScript {
     private static final String IMAGE_VARIABLES = "date_style pg_catalog.text; interval_style pg_catalog.text; "
             + "float_digits pg_catalog.text;";
     /** The DECLARE section of the row flavour's function. */
-    private static final String ROW_DECLARE = "DECLARE " + IMAGE_VARIABLES;
+    private static final String ROW_DECLARE = "DECLARE mask pg_catalog.jsonb; " + IMAGE_VARIABLES;
     /** The DECLARE section of the statement flavour's functions ({@code n}: rows written). */
-    private static final String STATEMENT_DECLARE = "DECLARE n pg_catalog.int8; " + IMAGE_VARIABLES;
+    private static final String STATEMENT_DECLARE = "DECLARE n pg_catalog.int8; mask pg_catalog.jsonb; " + IMAGE_VARIABLES;
+
+    /**
+     * A statement flavour insert as is when the trigger has no arguments, else with the columns its
+     * arguments name (those {@code cdc.columns.*} leaves out) set to NULL in every logged image, so
+     * their values never reach the change log.
+     */
+    private static String masking(String insert) {
+        String plain = insert.stripIndent().strip();
+        String masked = plain.replace("(t.*)::pg_catalog.text", "pg_catalog.jsonb_populate_record(t, mask)::pg_catalog.text");
+        return "IF TG_NARGS OPERATOR(pg_catalog.=) 0 THEN\n  " + plain.replace("\n", "\n  ")
+                + "\nELSE\n  mask := (SELECT pg_catalog.jsonb_object_agg(a, NULL) FROM pg_catalog.unnest(TG_ARGV) a);\n  "
+                + masked.replace("\n", "\n  ") + "\nEND IF;";
+    }
+
+    /** A text[] literal of {@code values}, or NULL::text[] when there are none. */
+    private static String textArray(List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return "NULL::pg_catalog.text[]";
+        }
+        return "ARRAY[" + String.join(", ", values.stream().map(InstallScript::literal).toList()) + "]::pg_catalog.text[]";
+    }
 
     /**
      * Runs {@code insert}, which writes row images as text, with the output settings the reader

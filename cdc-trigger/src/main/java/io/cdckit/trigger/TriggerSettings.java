@@ -1,6 +1,7 @@
 package io.cdckit.trigger;
 
 import io.cdckit.api.CdcConfig;
+import io.cdckit.api.TableColumns;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
 
@@ -18,9 +19,13 @@ import java.util.List;
  * @param consumer  the source name ({@code cdc.name}) that owns the captured tables
  * @param tables    the captured tables
  * @param ddl       how install and uninstall wait for the captured tables' locks
+ * @param included  {@code cdc.columns.include}: the triggers log only these columns' values (and the key's)
+ * @param excluded  {@code cdc.columns.exclude}: the triggers log these columns as NULL
+ * @param keys      {@code cdc.key.columns}: key columns, never left out
  */
 record TriggerSettings(String schema, Flavour flavour, boolean install, Duration retention, boolean notifyReader,
-                       String consumer, List<TableId> tables, DdlLockWait ddl) {
+                       String consumer, List<TableId> tables, DdlLockWait ddl, TableColumns included,
+                       TableColumns excluded, TableColumns keys) {
 
     /** Row- or statement-level capture. */
     enum Flavour {
@@ -32,7 +37,12 @@ record TriggerSettings(String schema, Flavour flavour, boolean install, Duration
                 "row".equals(config.get(TriggerChangeSourceProvider.FLAVOUR)) ? Flavour.ROW : Flavour.STATEMENT,
                 config.get(TriggerChangeSourceProvider.INSTALL), config.get(TriggerChangeSourceProvider.RETENTION),
                 config.get(TriggerChangeSourceProvider.NOTIFY), config.name(), config.tables(),
-                DdlLockWait.of(config));
+                DdlLockWait.of(config), orNone(config.get(CdcConfig.COLUMNS_INCLUDE)),
+                orNone(config.get(CdcConfig.COLUMNS_EXCLUDE)), orNone(config.get(CdcConfig.KEY_COLUMNS)));
+    }
+
+    private static TableColumns orNone(TableColumns c) {
+        return c == null ? TableColumns.NONE : c;
     }
 
     /** The schema, quoted for SQL. */
