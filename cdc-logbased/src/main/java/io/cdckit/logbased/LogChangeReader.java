@@ -122,7 +122,11 @@ final class LogChangeReader implements ChangeReader {
                         + "filters); this server runs " + setup.serverVersion() + ". Upgrade, or use cdc.mode=trigger "
                         + "or timestamp.");
             }
-            setup.ensurePublication(publication, config.tables(), filters);
+            // columns cdc.columns.* leaves out stay on the server where the replica identity allows it
+            java.util.Map<io.cdckit.api.TableId, List<String>> columns =
+                    setup.serverVersion() >= PublicationColumns.MIN_SERVER_VERSION
+                            ? PublicationColumns.of(c, config.tables(), config) : java.util.Map.of();
+            setup.ensurePublication(publication, config.tables(), filters, columns);
         }
         Map<String, Object> offset = after == null ? null : positionToResume(after, initial);
         if (after == null && chunked && initial) {

@@ -170,11 +170,16 @@ final class LogSetup {
         return out;
     }
 
-    /** Creates the publication for exactly {@code tables}, or sets its tables when it exists with others. */
-    void ensurePublication(String publication, List<TableId> tables, io.cdckit.api.RowFilters filters)
-            throws SQLException {
-        String tableList = tables.stream().map(t -> filters.of(t) == null ? t.quoted()
-                : t.quoted() + " WHERE (" + filters.of(t) + ")").collect(Collectors.joining(", "));
+    /**
+     * Creates the publication for exactly {@code tables}, or sets its tables when it exists with
+     * others; with each table's row filter and column list ({@link PublicationColumns}), if any.
+     */
+    void ensurePublication(String publication, List<TableId> tables, io.cdckit.api.RowFilters filters,
+                           java.util.Map<TableId, List<String>> columns) throws SQLException {
+        String tableList = tables.stream().map(t -> t.quoted()
+                + (columns.containsKey(t) ? " (" + columns.get(t).stream().map(TableId::quote)
+                        .collect(Collectors.joining(", ")) + ")" : "")
+                + (filters.of(t) == null ? "" : " WHERE (" + filters.of(t) + ")")).collect(Collectors.joining(", "));
         Set<TableId> published = null;
         try (PreparedStatement ps = connection.prepareStatement(
                 "SELECT p.puballtables, pt.schemaname, pt.tablename FROM pg_publication p "
@@ -202,8 +207,9 @@ final class LogSetup {
         if (published == null) {
             sql = "CREATE PUBLICATION " + TableId.quote(publication) + " FOR TABLE " + tableList
                     + (viaRoot ? " WITH (publish_via_partition_root = true)" : "");
-        } else if (!published.equals(new HashSet<>(tables)) || !filters.isEmpty() || hasRowFilters(publication)) {
-            // row filters are compared by setting them: PostgreSQL keeps them in its own normal form
+        } else if (!published.equals(new HashSet<>(tables)) || !filters.isEmpty() || !columns.isEmpty()
+                || hasRowFilters(publication) || hasColumnLists(publication)) {
+            // row filters and column lists are compared by setting them: PostgreSQL keeps filters in its own form
             sql = "ALTER PUBLICATION " + TableId.quote(publication) + " SET TABLE " + tableList;
         } else {
             sql = null;
@@ -257,6 +263,21 @@ final class LogSetup {
             ps.setString(1, publication);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    /** True when some table of the publication has a column list (PostgreSQL 15+). */
+    private boolean hasColumnLists(String publication) throws SQLException {
+        if (serverVersion() < PublicationColumns.MIN_SERVER_VERSION) {
+            return false;
+        }
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT 1 FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid "
+                        + "WHERE p.pubname = ? AND pr.prattrs IS NOT NULL")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
             }
         }
     }
