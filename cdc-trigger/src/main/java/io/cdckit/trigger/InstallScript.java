@@ -58,7 +58,8 @@ final class InstallScript {
             sql.add("SELECT " + s + ".ensure_capture(" + literal(t.quoted()) + ", "
                     + literal(settings.flavour().name().toLowerCase()) + ", " + settings.notifyReader() + ", "
                     + textArray(settings.included().of(t)) + ", " + textArray(settings.excluded().of(t)) + ", "
-                    + textArray(settings.keys().of(t)) + ")");
+                    + textArray(settings.keys().of(t)) + ", "
+                    + (settings.filters().of(t) == null ? "NULL" : literal(settings.filters().of(t))) + ")");
             sql.add("SELECT " + s + ".claim_table(" + literal(t.quoted()) + ", " + literal(settings.consumer()) + ")");
         }
         return sql;
@@ -92,7 +93,7 @@ final class InstallScript {
                     %3$s.audit_changes_delete(), %3$s.audit_changes_truncate(), %3$s.audit_changes_notify(),
                     %3$s.claim_table(pg_catalog.text, pg_catalog.text),
                     %3$s.ensure_capture(pg_catalog.text, pg_catalog.text, boolean, pg_catalog.text[], pg_catalog.text[],
-                      pg_catalog.text[]);
+                      pg_catalog.text[], pg_catalog.text);
                   DROP TABLE %3$s.change_log, %3$s.consumer, %3$s.installation;
                   IF created THEN
                     BEGIN
@@ -205,36 +206,16 @@ final class InstallScript {
                 + "\n  END IF;"
                 : notify;
         List<String> sql = new ArrayList<>();
-        sql.add(function("audit_changes", "Row flavour: one log row per changed row; the columns named as trigger "
-                        + "arguments (cdc.columns.*) logged as NULL.", ROW_DECLARE,
-                writingImages("""
-                  IF TG_NARGS OPERATOR(pg_catalog.=) 0 THEN
-                    INSERT INTO %1$s.change_log (relid, op, old_row, new_row)
-                    VALUES (TG_RELID, TG_OP::pg_catalog."char", OLD::pg_catalog.text, NEW::pg_catalog.text);
-                  ELSE
-                    mask := (SELECT pg_catalog.jsonb_object_agg(a, NULL) FROM pg_catalog.unnest(TG_ARGV) a);
-                    INSERT INTO %1$s.change_log (relid, op, old_row, new_row)
-                    VALUES (TG_RELID, TG_OP::pg_catalog."char",
-                      CASE WHEN TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN pg_catalog.jsonb_populate_record(OLD, mask)::pg_catalog.text END,
-                      CASE WHEN TG_OP OPERATOR(pg_catalog.<>) 'DELETE' THEN pg_catalog.jsonb_populate_record(NEW, mask)::pg_catalog.text END);
-                  END IF;""".formatted(s), false)));
+        ImageWriters writers = new ImageWriters(s);
+        sql.add(function("audit_changes", "Row flavour: one log row per changed row (see ImageWriters for the "
+                + "arguments).", ROW_DECLARE, writingImages(writers.row(), false)));
         sql.add(function("audit_changes_insert", "Statement flavour: the inserted rows of one statement.",
-                STATEMENT_DECLARE, writingImages(masking("""
-                  INSERT INTO %s.change_log (relid, op, new_row)
-                  SELECT TG_RELID, 'I', (t.*)::pg_catalog.text FROM new_rows t;""".formatted(s)), true) + "\n  " + notifyIfRows));
+                STATEMENT_DECLARE, writingImages(writers.inserted(), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_update", "Statement flavour: the updated rows of one statement, the i-th "
                         + "old row paired with the i-th new row (both transition tables hold them in update order).",
-                STATEMENT_DECLARE, writingImages(masking("""
-                  INSERT INTO %s.change_log (relid, op, old_row, new_row)
-                  SELECT TG_RELID, 'U', o.r, w.r
-                  FROM (SELECT pg_catalog.row_number() OVER () AS i, (t.*)::pg_catalog.text AS r FROM old_rows t) o
-                  JOIN (SELECT pg_catalog.row_number() OVER () AS i, (t.*)::pg_catalog.text AS r FROM new_rows t) w
-                    ON o.i OPERATOR(pg_catalog.=) w.i
-                  ORDER BY o.i;""".formatted(s)), true) + "\n  " + notifyIfRows));
+                STATEMENT_DECLARE, writingImages(writers.updated(), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_delete", "Statement flavour: the deleted rows of one statement.",
-                STATEMENT_DECLARE, writingImages(masking("""
-                  INSERT INTO %s.change_log (relid, op, old_row)
-                  SELECT TG_RELID, 'D', (t.*)::pg_catalog.text FROM old_rows t;""".formatted(s)), true) + "\n  " + notifyIfRows));
+                STATEMENT_DECLARE, writingImages(writers.deleted(), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_truncate", "Both flavours: a TRUNCATE of the table.", "", """
                   INSERT INTO %s.change_log (relid, op) VALUES (TG_RELID, 'T');
                   %s""".formatted(s, notify)));
@@ -242,14 +223,18 @@ final class InstallScript {
                 "  " + notify));
         // version 2 had no column arguments
         sql.add("DROP FUNCTION IF EXISTS " + s + ".ensure_capture(pg_catalog.text, pg_catalog.text, boolean)");
+        sql.add("DROP FUNCTION IF EXISTS " + s + ".ensure_capture(pg_catalog.text, pg_catalog.text, boolean, "
+                + "pg_catalog.text[], pg_catalog.text[], pg_catalog.text[])");
         sql.add("""
                 CREATE OR REPLACE FUNCTION %1$s.ensure_capture(captured pg_catalog.text, flavour pg_catalog.text, notify boolean,
-                  included pg_catalog.text[], excluded pg_catalog.text[], key_columns pg_catalog.text[])
+                  included pg_catalog.text[], excluded pg_catalog.text[], key_columns pg_catalog.text[],
+                  row_filter pg_catalog.text)
                 RETURNS void LANGUAGE plpgsql AS $cdckit$
-                -- Creates the capture triggers of one table, or replaces them when the flavour or the columns left
-                -- out changed; leaves them alone (no lock taken) when they are already right. The columns
-                -- cdc.columns.* leaves out (not in included when it is set, or in excluded; never a key column) are
-                -- the image writers' arguments: they log them as NULL.
+                -- Creates the capture triggers of one table, or replaces them when the flavour, the row filter or
+                -- the columns left out changed; leaves them alone (no lock taken) when they are already right. The
+                -- image writers' arguments: the row filter ('' for none), then the columns cdc.columns.* leaves out
+                -- (not in included when it is set, or in excluded; never a key column), logged as NULL; none at all
+                -- when there is neither.
                 DECLARE
                   rel pg_catalog.regclass := captured::pg_catalog.regclass;
                   wanted pg_catalog.text[];
@@ -271,6 +256,9 @@ final class InstallScript {
                            OR a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY (COALESCE(excluded, '{}')))
                       AND a.attname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL (key_columns)
                     ORDER BY a.attnum);
+                  IF row_filter IS NOT NULL OR pg_catalog.cardinality(masked) OPERATOR(pg_catalog.>) 0 THEN
+                    masked := COALESCE(row_filter, '') OPERATOR(pg_catalog.||) masked;
+                  END IF;
                   wanted_args := COALESCE((SELECT pg_catalog.decode(pg_catalog.string_agg(
                       pg_catalog.encode(pg_catalog.convert_to(m, 'UTF8'), 'hex') OPERATOR(pg_catalog.||) '00', '' ORDER BY o), 'hex')
                     FROM pg_catalog.unnest(masked) WITH ORDINALITY AS u(m, o)), ''::pg_catalog.bytea);
@@ -345,22 +333,9 @@ final class InstallScript {
     private static final String IMAGE_VARIABLES = "date_style pg_catalog.text; interval_style pg_catalog.text; "
             + "float_digits pg_catalog.text;";
     /** The DECLARE section of the row flavour's function. */
-    private static final String ROW_DECLARE = "DECLARE mask pg_catalog.jsonb; " + IMAGE_VARIABLES;
+    private static final String ROW_DECLARE = "DECLARE mask pg_catalog.jsonb; keep boolean; " + IMAGE_VARIABLES;
     /** The DECLARE section of the statement flavour's functions ({@code n}: rows written). */
     private static final String STATEMENT_DECLARE = "DECLARE n pg_catalog.int8; mask pg_catalog.jsonb; " + IMAGE_VARIABLES;
-
-    /**
-     * A statement flavour insert as is when the trigger has no arguments, else with the columns its
-     * arguments name (those {@code cdc.columns.*} leaves out) set to NULL in every logged image, so
-     * their values never reach the change log.
-     */
-    private static String masking(String insert) {
-        String plain = insert.stripIndent().strip();
-        String masked = plain.replace("(t.*)::pg_catalog.text", "pg_catalog.jsonb_populate_record(t, mask)::pg_catalog.text");
-        return "IF TG_NARGS OPERATOR(pg_catalog.=) 0 THEN\n  " + plain.replace("\n", "\n  ")
-                + "\nELSE\n  mask := (SELECT pg_catalog.jsonb_object_agg(a, NULL) FROM pg_catalog.unnest(TG_ARGV) a);\n  "
-                + masked.replace("\n", "\n  ") + "\nEND IF;";
-    }
 
     /** A text[] literal of {@code values}, or NULL::text[] when there are none. */
     private static String textArray(List<String> values) {

@@ -1,6 +1,7 @@
 package io.cdckit.trigger;
 
 import io.cdckit.api.CdcConfig;
+import io.cdckit.api.RowFilters;
 import io.cdckit.api.TableColumns;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
@@ -22,10 +23,11 @@ import java.util.List;
  * @param included  {@code cdc.columns.include}: the triggers log only these columns' values (and the key's)
  * @param excluded  {@code cdc.columns.exclude}: the triggers log these columns as NULL
  * @param keys      {@code cdc.key.columns}: key columns, never left out
+ * @param filters   {@code cdc.filter.*}: the triggers log only rows whose old or new image matches
  */
 record TriggerSettings(String schema, Flavour flavour, boolean install, Duration retention, boolean notifyReader,
                        String consumer, List<TableId> tables, DdlLockWait ddl, TableColumns included,
-                       TableColumns excluded, TableColumns keys) {
+                       TableColumns excluded, TableColumns keys, RowFilters filters) {
 
     /** Row- or statement-level capture. */
     enum Flavour {
@@ -38,7 +40,8 @@ record TriggerSettings(String schema, Flavour flavour, boolean install, Duration
                 config.get(TriggerChangeSourceProvider.INSTALL), config.get(TriggerChangeSourceProvider.RETENTION),
                 config.get(TriggerChangeSourceProvider.NOTIFY), config.name(), config.tables(),
                 DdlLockWait.of(config), orNone(config.get(CdcConfig.COLUMNS_INCLUDE)),
-                orNone(config.get(CdcConfig.COLUMNS_EXCLUDE)), orNone(config.get(CdcConfig.KEY_COLUMNS)));
+                orNone(config.get(CdcConfig.COLUMNS_EXCLUDE)), orNone(config.get(CdcConfig.KEY_COLUMNS)),
+                RowFilters.of(config));
     }
 
     private static TableColumns orNone(TableColumns c) {
