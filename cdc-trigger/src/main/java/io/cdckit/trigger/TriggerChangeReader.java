@@ -255,15 +255,8 @@ final class TriggerChangeReader implements ChangeReader {
             return readWhole(max);
         }
         while (true) {
-            if (cur == null) {
-                String next = currentSnapshot();
-                if (next.equals(prev)) {
-                    return List.of();
-                }
-                cur = next;
-                afterId = 0;
-                batchRest = List.of();
-                batchRestPos = 0;
+            if (cur == null && !openBatch()) {
+                return List.of();
             }
             List<LogEntry> entries = readPage(max);
             boolean exhausted = entries.size() < max && batchRestPos >= batchRest.size();
@@ -272,12 +265,7 @@ final class TriggerChangeReader implements ChangeReader {
             }
             List<ChangeEvent> events = toEvents(entries);
             if (exhausted) {
-                batch++;
-                prev = cur;
-                cur = null;
-                afterId = 0;
-                batchRest = List.of();
-                batchRestPos = 0;
+                closeBatch();
             } else if (!entries.isEmpty()) {
                 afterId = entries.get(entries.size() - 1).id;
             }
@@ -285,6 +273,31 @@ final class TriggerChangeReader implements ChangeReader {
                 return events;
             }
         }
+    }
+
+    /** Begins the next batch at a new snapshot; false when nothing committed since the last one. */
+    private boolean openBatch() throws SQLException {
+        String next = currentSnapshot();
+        if (next.equals(prev)) {
+            return false;
+        }
+        cur = next;
+        afterId = 0;
+        batchRest = List.of();
+        batchRestPos = 0;
+        open.reset();
+        return true;
+    }
+
+    /** The current batch was read to its end: the next one starts after its snapshot. */
+    private void closeBatch() {
+        batch++;
+        prev = cur;
+        cur = null;
+        afterId = 0;
+        batchRest = List.of();
+        batchRestPos = 0;
+        open.reset();
     }
 
     /**
@@ -303,16 +316,8 @@ final class TriggerChangeReader implements ChangeReader {
             int cut = -1;
             boolean exhausted = false;
             while (cut < 0 && !exhausted) {
-                if (cur == null) {
-                    String next = currentSnapshot();
-                    if (next.equals(prev)) {
-                        return List.of();
-                    }
-                    cur = next;
-                    afterId = 0;
-                    batchRest = List.of();
-                    batchRestPos = 0;
-                    open.reset();
+                if (cur == null && !openBatch()) {
+                    return List.of();
                 }
                 if (open.counted()) {
                     for (; walked < held.size() && cut < 0; walked++) {
@@ -341,13 +346,7 @@ final class TriggerChangeReader implements ChangeReader {
             }
             List<ChangeEvent> events = WholeTransactions.number(toEvents(delivered));
             if (exhausted) {
-                batch++;
-                prev = cur;
-                cur = null;
-                afterId = 0;
-                batchRest = List.of();
-                batchRestPos = 0;
-                open.reset();
+                closeBatch();
             }
             if (!events.isEmpty() || exhausted) {
                 return events;
