@@ -14,6 +14,8 @@ import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.jdbc.SourceLock;
 import io.cdckit.api.spi.ChangeReader;
 import io.cdckit.api.spi.WholeTransactions;
+import io.cdckit.trigger.ChangeLogCursor.EntryRef;
+import io.cdckit.trigger.ChangeLogCursor.LogEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,8 +56,6 @@ final class TriggerChangeReader implements ChangeReader {
      * entries delivered before a crash, and any whose address changed (VACUUM FULL of the log).
      */
     private static final Duration SWEEP_EVERY = Duration.ofSeconds(60);
-    /** Entries of a large batch whose addresses are fetched at once, so the batch is not scanned per page. */
-    private static final int BATCH_REST_CHUNK = 100_000;
 
     private final CdcConfig config;
     private final TriggerSettings settings;
@@ -75,15 +75,10 @@ final class TriggerChangeReader implements ChangeReader {
     private Long[] oids;
     private String database;
     private boolean commitTimestamps;
-    /** A page of the current batch by visibility, and by address; built once the columns are known. */
-    private String byVisibilitySql;
-    private String byAddressSql;
 
     private Position startPosition;
-    private long batch;
-    private String prev;
-    private String cur;
-    private long afterId;
+    /** Where the reader stands in the log; made once the connection and the tables are known. */
+    private ChangeLogCursor cursor;
     /** cdc.batch.transactions=whole: return whole transactions only, numbered. */
     private final boolean wholeTransactions;
     private final OpenTransactions open = new OpenTransactions();
@@ -91,9 +86,6 @@ final class TriggerChangeReader implements ChangeReader {
     private List<LogEntry> carry = List.of();
     private long lastSweep;
 
-    /** The rest of a large batch, in log id order, once one page came back full: where to find each entry. */
-    private List<EntryRef> batchRest = List.of();
-    private int batchRestPos;
     /** Entries read since the last {@link #committed}, to delete when it comes (retention zero). */
     private final List<EntryRef> unreleased = new ArrayList<>();
 
@@ -146,13 +138,7 @@ final class TriggerChangeReader implements ChangeReader {
                         rs.getInt(3), settings.schema(), settings.tables());
             }
         }
-        String columns = "l.id, l.ctid::text, l.xid::text, l.relid, l.op, l.old_row, l.new_row" + (commitTimestamps
-                ? ", (EXTRACT(EPOCH FROM pg_catalog.pg_xact_commit_timestamp(pg_catalog.xid(l.xid))) * 1000)::bigint"
-                : "");
-        byVisibilitySql = "SELECT " + columns + " FROM " + settings.log() + " l WHERE " + IN_BATCH
-                + " ORDER BY l.id LIMIT ?";
-        byAddressSql = "SELECT " + columns + " FROM " + ADDRESSES + " WITH ORDINALITY AS d(t, i, n) JOIN "
-                + settings.log() + " l ON l.ctid = d.t AND l.id = d.i ORDER BY d.n";
+        cursor = new ChangeLogCursor(connection, settings.log(), oids, commitTimestamps, config.name());
         notifications = new ChangeNotifications(connections, settings.channel());
         if (settings.notifyReader()) {
             presence = ReaderPresence.of(connection, settings.schema(), tables.keySet());
@@ -160,22 +146,20 @@ final class TriggerChangeReader implements ChangeReader {
 
         boolean initial = "initial".equals(config.get(CdcConfig.SNAPSHOT_MODE));
         if (from != null && !from.snapshotPhase()) {
-            batch = from.batch();
-            prev = from.prev();
-            cur = from.cur();
-            afterId = from.id();
+            cursor.resume(from);
             snapshots.resume(after, initial);
-            LOG.info("Source '{}' resumes the change log in batch {} after log id {}", config.name(), batch, afterId);
+            LOG.info("Source '{}' resumes the change log in batch {} after log id {}", config.name(), from.batch(),
+                    from.id());
         } else {
             if (from != null) {
                 LOG.info("Source '{}' stopped during a snapshot of an earlier version: taking it again", config.name());
             }
-            prev = currentSnapshot();
+            cursor.startNow();
             if (initial) {
                 snapshots.begin(settings.tables());
             }
-            startPosition = position(LogPosition.after(0, prev));
-            LOG.info("Source '{}' streams changes committed after snapshot {}{}", config.name(), prev,
+            startPosition = position(LogPosition.after(0, cursor.prev()));
+            LOG.info("Source '{}' streams changes committed after snapshot {}{}", config.name(), cursor.prev(),
                     initial ? ", while a chunked snapshot reads the rows of " + settings.tables() : "");
         }
     }
@@ -198,20 +182,17 @@ final class TriggerChangeReader implements ChangeReader {
         if (snapshots.hasReadyRows()) {
             return snapshots.take(maxEvents);
         }
-        if (cur == null && snapshots.wantsChunk()) {
+        if (cursor.betweenBatches() && snapshots.wantsChunk()) {
             // the chunk's own snapshot closes the next batch: after the batch, the chunk's rows are exactly as current
-            cur = snapshots.readChunk(connections);
-            afterId = 0;
-            batchRest = List.of();
-            batchRestPos = 0;
+            cursor.openBatch(snapshots.readChunk(connections));
         }
         if (snapshots.chunkPending()) {
             if (presence != null) {
                 presence.reading(connection);
             }
             List<ChangeEvent> events = readLog(maxEvents);
-            if (cur == null) {
-                snapshots.batchClosed(LogPosition.after(batch, prev).toPosition());
+            if (cursor.betweenBatches()) {
+                snapshots.batchClosed(LogPosition.after(cursor.batch(), cursor.prev()).toPosition());
                 List<ChangeEvent> out = new ArrayList<>(events);
                 out.addAll(snapshots.take(maxEvents - events.size()));
                 return out;
@@ -255,49 +236,24 @@ final class TriggerChangeReader implements ChangeReader {
             return readWhole(max);
         }
         while (true) {
-            if (cur == null && !openBatch()) {
+            if (cursor.betweenBatches() && !cursor.openBatch()) {
                 return List.of();
             }
-            List<LogEntry> entries = readPage(max);
-            boolean exhausted = entries.size() < max && batchRestPos >= batchRest.size();
+            List<LogEntry> entries = cursor.page(max);
+            boolean exhausted = cursor.exhausted(entries, max);
             for (LogEntry e : entries) {
-                unreleased.add(new EntryRef(e.ctid, e.id));
+                unreleased.add(new EntryRef(e.ctid(), e.id()));
             }
             List<ChangeEvent> events = toEvents(entries);
             if (exhausted) {
-                closeBatch();
+                cursor.closeBatch();
             } else if (!entries.isEmpty()) {
-                afterId = entries.get(entries.size() - 1).id;
+                cursor.advance(entries.get(entries.size() - 1).id());
             }
             if (!events.isEmpty() || exhausted) {
                 return events;
             }
         }
-    }
-
-    /** Begins the next batch at a new snapshot; false when nothing committed since the last one. */
-    private boolean openBatch() throws SQLException {
-        String next = currentSnapshot();
-        if (next.equals(prev)) {
-            return false;
-        }
-        cur = next;
-        afterId = 0;
-        batchRest = List.of();
-        batchRestPos = 0;
-        open.reset();
-        return true;
-    }
-
-    /** The current batch was read to its end: the next one starts after its snapshot. */
-    private void closeBatch() {
-        batch++;
-        prev = cur;
-        cur = null;
-        afterId = 0;
-        batchRest = List.of();
-        batchRestPos = 0;
-        open.reset();
     }
 
     /**
@@ -316,12 +272,15 @@ final class TriggerChangeReader implements ChangeReader {
             int cut = -1;
             boolean exhausted = false;
             while (cut < 0 && !exhausted) {
-                if (cur == null && !openBatch()) {
-                    return List.of();
+                if (cursor.betweenBatches()) {
+                    if (!cursor.openBatch()) {
+                        return List.of();
+                    }
+                    open.reset();
                 }
                 if (open.counted()) {
                     for (; walked < held.size() && cut < 0; walked++) {
-                        if (open.walk(held.get(walked).xid) && walked + 1 >= max) {
+                        if (open.walk(held.get(walked).xid()) && walked + 1 >= max) {
                             cut = walked + 1;
                         }
                     }
@@ -329,180 +288,30 @@ final class TriggerChangeReader implements ChangeReader {
                         break;
                     }
                 }
-                List<LogEntry> page = readPage(max);
-                exhausted = page.size() < max && batchRestPos >= batchRest.size();
+                List<LogEntry> page = cursor.page(max);
+                exhausted = cursor.exhausted(page, max);
                 if (!exhausted) {
                     if (!open.counted()) {
-                        open.count(entriesByXid());
+                        open.count(cursor.entriesByXid());
                     }
-                    afterId = page.get(page.size() - 1).id;
+                    cursor.advance(page.get(page.size() - 1).id());
                 }
                 held.addAll(page);
             }
             List<LogEntry> delivered = exhausted ? held : held.subList(0, cut);
             carry = exhausted ? List.of() : List.copyOf(held.subList(cut, held.size()));
             for (LogEntry e : delivered) {
-                unreleased.add(new EntryRef(e.ctid, e.id));
+                unreleased.add(new EntryRef(e.ctid(), e.id()));
             }
             List<ChangeEvent> events = WholeTransactions.number(toEvents(delivered));
             if (exhausted) {
-                closeBatch();
+                cursor.closeBatch();
+                open.reset();
             }
             if (!events.isEmpty() || exhausted) {
                 return events;
             }
         }
-    }
-
-    /**
-     * Whole transactions: the entries per xid of the current batch after {@code afterId} (the page
-     * just read included), in one scan of the batch's xid range.
-     */
-    private Map<Long, Long> entriesByXid() throws SQLException {
-        String sql = "SELECT l.xid::text, pg_catalog.count(*) FROM " + settings.log() + " l WHERE " + IN_BATCH
-                + " GROUP BY l.xid";
-        Map<Long, Long> counts = new java.util.HashMap<>();
-        Array relids = connection.createArrayOf("oid", oids);
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            bindInBatch(ps, relids);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    counts.put(Long.parseUnsignedLong(rs.getString(1)), rs.getLong(2));
-                }
-            }
-        } finally {
-            relids.free();
-        }
-        return counts;
-    }
-
-    /** One log entry; {@code ctid} is where the row was read, for reading or deleting it again cheaply. */
-    private record LogEntry(long id, String ctid, long xid, long relid, char op, String oldRow, String newRow,
-                            Long commitMs) {
-    }
-
-    /** Where a log entry lives: its row address, checked against its id before it is trusted. */
-    private record EntryRef(String ctid, long id) {
-    }
-
-    /** Pairs of (row address, id), bound as a text[] of ctids and a bigint[] of ids. */
-    private static final String ADDRESSES =
-            "ROWS FROM (pg_catalog.unnest(?::pg_catalog.tid[]), pg_catalog.unnest(?::bigint[]))";
-
-    /** The entries of the current batch (visible in cur, not in prev) after {@code afterId}, of the captured tables. */
-    private static final String IN_BATCH = """
-            l.xid >= pg_catalog.pg_snapshot_xmin(?::pg_catalog.pg_snapshot)
-              AND l.xid < pg_catalog.pg_snapshot_xmax(?::pg_catalog.pg_snapshot)
-              AND pg_catalog.pg_visible_in_snapshot(l.xid, ?::pg_catalog.pg_snapshot)
-              AND NOT pg_catalog.pg_visible_in_snapshot(l.xid, ?::pg_catalog.pg_snapshot)
-              AND l.relid = ANY (?) AND l.id > ?""";
-
-    private int bindInBatch(PreparedStatement ps, Array relids) throws SQLException {
-        ps.setString(1, prev);
-        ps.setString(2, cur);
-        ps.setString(3, cur);
-        ps.setString(4, prev);
-        ps.setArray(5, relids);
-        ps.setLong(6, afterId);
-        return 7;
-    }
-
-    /**
-     * The next page of the current batch. A batch that fits a page (the usual case) costs one scan of
-     * its xid range. Once a page comes back full, the addresses of the rest of the batch are fetched
-     * in id order in one scan (in chunks), and pages are read by address from then on: a large batch
-     * is then scanned once per chunk instead of once per page.
-     */
-    private List<LogEntry> readPage(int max) throws SQLException {
-        if (batchRestPos < batchRest.size()) {
-            List<LogEntry> page = readByAddress(max);
-            if (page != null) {
-                return page;
-            }
-        }
-        List<LogEntry> page = readByVisibility(max);
-        if (page.size() == max) {
-            batchRest = fetchBatchRest(page.get(page.size() - 1).id);
-            batchRestPos = 0;
-        }
-        return page;
-    }
-
-    private List<LogEntry> readByVisibility(int max) throws SQLException {
-        Array relids = connection.createArrayOf("oid", oids);
-        try (PreparedStatement ps = connection.prepareStatement(byVisibilitySql)) {
-            ps.setInt(bindInBatch(ps, relids), max);
-            return entries(ps);
-        } finally {
-            relids.free();
-        }
-    }
-
-    private List<EntryRef> fetchBatchRest(long after) throws SQLException {
-        String sql = "SELECT l.ctid::text, l.id FROM " + settings.log() + " l WHERE " + IN_BATCH
-                + " ORDER BY l.id LIMIT ?";
-        List<EntryRef> rest = new ArrayList<>();
-        Array relids = connection.createArrayOf("oid", oids);
-        long saved = afterId;
-        afterId = after;
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setInt(bindInBatch(ps, relids), BATCH_REST_CHUNK);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    rest.add(new EntryRef(rs.getString(1), rs.getLong(2)));
-                }
-            }
-        } finally {
-            afterId = saved;
-            relids.free();
-        }
-        LOG.debug("Source '{}' reads a large batch by address: {} more entries", config.name(), rest.size());
-        return rest;
-    }
-
-    /**
-     * The next page from the fetched addresses, or null when an entry is no longer where it was read
-     * (the log was rewritten, e.g. by VACUUM FULL): the caller then reads by visibility again.
-     */
-    private List<LogEntry> readByAddress(int max) throws SQLException {
-        int end = Math.min(batchRest.size(), batchRestPos + max);
-        List<EntryRef> refs = batchRest.subList(batchRestPos, end);
-        List<LogEntry> page;
-        try (PreparedStatement ps = connection.prepareStatement(byAddressSql)) {
-            try (Addresses a = addresses(refs)) {
-                a.bind(ps);
-                page = entries(ps);
-            }
-        }
-        if (page.size() < refs.size()) {
-            LOG.info("Source '{}': log entries moved while a batch was read (the log was rewritten); reading the rest "
-                    + "of the batch by visibility", config.name());
-            batchRest = List.of();
-            batchRestPos = 0;
-            return null;
-        }
-        batchRestPos = end;
-        if (batchRestPos == batchRest.size() && batchRest.size() == BATCH_REST_CHUNK) {
-            batchRest = fetchBatchRest(page.get(page.size() - 1).id);
-            batchRestPos = 0;
-        }
-        return page;
-    }
-
-    private List<LogEntry> entries(PreparedStatement ps) throws SQLException {
-        List<LogEntry> out = new ArrayList<>();
-        try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                Long commitMs = null;
-                if (commitTimestamps) {
-                    long ms = rs.getLong(8);
-                    commitMs = rs.wasNull() ? null : ms;
-                }
-                out.add(new LogEntry(rs.getLong(1), rs.getString(2), Long.parseUnsignedLong(rs.getString(3)),
-                        rs.getLong(4), rs.getString(5).charAt(0), rs.getString(6), rs.getString(7), commitMs));
-            }
-        }
-        return out;
     }
 
     private List<ChangeEvent> toEvents(List<LogEntry> entries) throws SQLException {
@@ -511,12 +320,12 @@ final class TriggerChangeReader implements ChangeReader {
         }
         Map<Long, List<String>> imagesByTable = new LinkedHashMap<>();
         for (LogEntry e : entries) {
-            List<String> images = imagesByTable.computeIfAbsent(e.relid, k -> new ArrayList<>());
-            if (e.oldRow != null) {
-                images.add(e.oldRow);
+            List<String> images = imagesByTable.computeIfAbsent(e.relid(), k -> new ArrayList<>());
+            if (e.oldRow() != null) {
+                images.add(e.oldRow());
             }
-            if (e.newRow != null) {
-                images.add(e.newRow);
+            if (e.newRow() != null) {
+                images.add(e.newRow());
             }
         }
         Map<Long, List<Map<String, Object>>> decoded = new LinkedHashMap<>();
@@ -535,25 +344,25 @@ final class TriggerChangeReader implements ChangeReader {
         Map<Long, Integer> next = new LinkedHashMap<>();
         List<ChangeEvent> events = new ArrayList<>(entries.size());
         for (LogEntry e : entries) {
-            CapturedTable table = tables.get(e.relid);
-            List<Map<String, Object>> rows = decoded.get(e.relid);
+            CapturedTable table = tables.get(e.relid());
+            List<Map<String, Object>> rows = decoded.get(e.relid());
             if (rows == null) {
                 continue;
             }
-            int i = next.getOrDefault(e.relid, 0);
-            List<Boolean> matches = matched.get(e.relid);
+            int i = next.getOrDefault(e.relid(), 0);
+            List<Boolean> matches = matched.get(e.relid());
             boolean filtered = !matches.isEmpty();
-            boolean beforeMatches = e.oldRow != null && filtered && matches.get(i);
-            Map<String, Object> before = e.oldRow == null ? null : rows.get(i++);
-            boolean afterMatches = e.newRow != null && filtered && matches.get(i);
-            Map<String, Object> after = e.newRow == null ? null : rows.get(i++);
-            next.put(e.relid, i);
-            Op op = switch (e.op) {
+            boolean beforeMatches = e.oldRow() != null && filtered && matches.get(i);
+            Map<String, Object> before = e.oldRow() == null ? null : rows.get(i++);
+            boolean afterMatches = e.newRow() != null && filtered && matches.get(i);
+            Map<String, Object> after = e.newRow() == null ? null : rows.get(i++);
+            next.put(e.relid(), i);
+            Op op = switch (e.op()) {
                 case 'I' -> Op.CREATE;
                 case 'U' -> Op.UPDATE;
                 case 'D' -> Op.DELETE;
                 case 'T' -> Op.TRUNCATE;
-                default -> throw new CdcException("Unknown operation '" + e.op + "' in log entry " + e.id
+                default -> throw new CdcException("Unknown operation '" + e.op() + "' in log entry " + e.id()
                         + " of schema " + settings.schema() + ": the log was written by a newer cdckit; upgrade.");
             };
             if (filtered) {
@@ -570,9 +379,9 @@ final class TriggerChangeReader implements ChangeReader {
             }
             Map<String, Object> key = op == Op.TRUNCATE ? Map.of() : table.schema.keyOf(after != null ? after : before);
             SourceInfo source = new SourceInfo(CdckitVersion.get(), TriggerChangeSourceProvider.MODE, config.name(),
-                    e.commitMs, SourceInfo.SNAPSHOT_FALSE, database, table.id.schema(), table.id.table(),
-                    e.xid & 0xFFFF_FFFFL, null, null, Long.toString(e.id));
-            Position position = position(new LogPosition(false, batch, prev, cur, e.id));
+                    e.commitMs(), SourceInfo.SNAPSHOT_FALSE, database, table.id.schema(), table.id.table(),
+                    e.xid() & 0xFFFF_FFFFL, null, null, Long.toString(e.id()));
+            Position position = position(cursor.after(e.id()));
             events.add(new ChangeEvent(op, before, after, key, source, System.currentTimeMillis(), null, position));
         }
         return events;
@@ -591,14 +400,6 @@ final class TriggerChangeReader implements ChangeReader {
     @Override
     public void snapshot(List<TableId> requested) {
         snapshots.request(requested);
-    }
-
-    private String currentSnapshot() throws SQLException {
-        try (Statement st = connection.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pg_catalog.pg_current_snapshot()::text")) {
-            rs.next();
-            return rs.getString(1);
-        }
     }
 
     /**
@@ -641,8 +442,8 @@ final class TriggerChangeReader implements ChangeReader {
     /** Deletes the entries read since the last call by address; false when some were no longer there. */
     private boolean deleteByAddress() throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("DELETE FROM " + settings.log() + " l USING "
-                + ADDRESSES + " AS d(t, i) WHERE l.ctid = d.t AND l.id = d.i");
-             Addresses a = addresses(unreleased)) {
+                + ChangeLogCursor.ADDRESSES + " AS d(t, i) WHERE l.ctid = d.t AND l.id = d.i");
+             ChangeLogCursor.Addresses a = ChangeLogCursor.Addresses.of(connection, unreleased)) {
             a.bind(ps);
             int deleted = ps.executeUpdate();
             LOG.debug("Source '{}' released {} of {} log entries read", config.name(), deleted, unreleased.size());
@@ -650,25 +451,6 @@ final class TriggerChangeReader implements ChangeReader {
         } finally {
             unreleased.clear();
         }
-    }
-
-    /** Row addresses and ids as the two array parameters of {@link #ADDRESSES}. */
-    private record Addresses(Array ctids, Array ids) implements AutoCloseable {
-        void bind(PreparedStatement ps) throws SQLException {
-            ps.setArray(1, ctids);
-            ps.setArray(2, ids);
-        }
-
-        @Override
-        public void close() throws SQLException {
-            ctids.free();
-            ids.free();
-        }
-    }
-
-    private Addresses addresses(List<EntryRef> refs) throws SQLException {
-        return new Addresses(connection.createArrayOf("text", refs.stream().map(EntryRef::ctid).toArray()),
-                connection.createArrayOf("bigint", refs.stream().map(EntryRef::id).toArray()));
     }
 
     /** Deletes, by visibility, the entries up to {@code p}; with {@code retained}, only those older than the retention. */
