@@ -24,7 +24,9 @@ final class InstallScript {
 
     /** The trigger functions the install creates, by name (the helpers claim_table and ensure_capture aside). */
     static final List<String> TRIGGER_FUNCTIONS = List.of("audit_changes", "audit_changes_insert",
-            "audit_changes_update", "audit_changes_delete", "audit_changes_truncate", "audit_changes_notify");
+            "audit_changes_update", "audit_changes_delete", "audit_changes_truncate", "audit_changes_notify",
+            "audit_changes" + ImageWriters.SELECTED, "audit_changes_insert" + ImageWriters.SELECTED,
+            "audit_changes_update" + ImageWriters.SELECTED, "audit_changes_delete" + ImageWriters.SELECTED);
 
     private final TriggerSettings settings;
     private final String s;
@@ -91,6 +93,8 @@ final class InstallScript {
                   END LOOP;
                   DROP FUNCTION %3$s.audit_changes(), %3$s.audit_changes_insert(), %3$s.audit_changes_update(),
                     %3$s.audit_changes_delete(), %3$s.audit_changes_truncate(), %3$s.audit_changes_notify(),
+                    %3$s.audit_changes_selected(), %3$s.audit_changes_insert_selected(),
+                    %3$s.audit_changes_update_selected(), %3$s.audit_changes_delete_selected(),
                     %3$s.claim_table(pg_catalog.text, pg_catalog.text),
                     %3$s.ensure_capture(pg_catalog.text, pg_catalog.text, boolean, pg_catalog.text[], pg_catalog.text[],
                       pg_catalog.text[], pg_catalog.text);
@@ -207,15 +211,25 @@ final class InstallScript {
                 : notify;
         List<String> sql = new ArrayList<>();
         ImageWriters writers = new ImageWriters(s);
-        sql.add(function("audit_changes", "Row flavour: one log row per changed row (see ImageWriters for the "
-                + "arguments).", ROW_DECLARE, writingImages(writers.row(), false)));
+        String selected = " Selecting (see ImageWriters): logs rows matching the row filter in the first argument, "
+                + "with the columns named in the others as NULL.";
+        sql.add(function("audit_changes", "Row flavour: one log row per changed row.", ROW_DECLARE,
+                writingImages(writers.row(), false)));
+        sql.add(function("audit_changes" + ImageWriters.SELECTED, "Row flavour." + selected, ROW_SELECTED_DECLARE,
+                writingImages(writers.rowSelected(), false)));
         sql.add(function("audit_changes_insert", "Statement flavour: the inserted rows of one statement.",
                 STATEMENT_DECLARE, writingImages(writers.inserted(), true) + "\n  " + notifyIfRows));
+        sql.add(function("audit_changes_insert" + ImageWriters.SELECTED, "Statement flavour: inserted rows." + selected,
+                STATEMENT_SELECTED_DECLARE, writingImages(writers.insertedSelected(), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_update", "Statement flavour: the updated rows of one statement, the i-th "
                         + "old row paired with the i-th new row (both transition tables hold them in update order).",
                 STATEMENT_DECLARE, writingImages(writers.updated(), true) + "\n  " + notifyIfRows));
+        sql.add(function("audit_changes_update" + ImageWriters.SELECTED, "Statement flavour: updated rows." + selected,
+                STATEMENT_SELECTED_DECLARE, writingImages(writers.updatedSelected(), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_delete", "Statement flavour: the deleted rows of one statement.",
                 STATEMENT_DECLARE, writingImages(writers.deleted(), true) + "\n  " + notifyIfRows));
+        sql.add(function("audit_changes_delete" + ImageWriters.SELECTED, "Statement flavour: deleted rows." + selected,
+                STATEMENT_SELECTED_DECLARE, writingImages(writers.deletedSelected(), true) + "\n  " + notifyIfRows));
         sql.add(function("audit_changes_truncate", "Both flavours: a TRUNCATE of the table.", "", """
                   INSERT INTO %s.change_log (relid, op) VALUES (TG_RELID, 'T');
                   %s""".formatted(s, notify)));
@@ -243,6 +257,7 @@ final class InstallScript {
                   masked pg_catalog.text[];
                   wanted_args pg_catalog.bytea;
                   args pg_catalog.text;
+                  writer pg_catalog.text;
                 BEGIN
                   IF key_columns IS NULL THEN
                     key_columns := ARRAY(SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_index i
@@ -263,6 +278,8 @@ final class InstallScript {
                       pg_catalog.encode(pg_catalog.convert_to(m, 'UTF8'), 'hex') OPERATOR(pg_catalog.||) '00', '' ORDER BY o), 'hex')
                     FROM pg_catalog.unnest(masked) WITH ORDINALITY AS u(m, o)), ''::pg_catalog.bytea);
                   args := pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.quote_literal(m) FROM pg_catalog.unnest(masked) m), ', ');
+                  -- tables with arguments get the selecting writers; the others the plain ones, the fast path
+                  writer := CASE WHEN args OPERATOR(pg_catalog.=) '' THEN '' ELSE '_selected' END;
                   -- a partitioned table gets statement-level triggers whatever the flavour: row-level ones
                   -- would fire in its partitions and log them, not the table
                   IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) rel)
@@ -294,14 +311,14 @@ final class InstallScript {
                     EXECUTE pg_catalog.format('DROP TRIGGER %%I ON %%s', t, rel);
                   END LOOP;
                   IF flavour OPERATOR(pg_catalog.=) 'row' THEN
-                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH ROW EXECUTE FUNCTION %1$s.audit_changes(%%s)', %2$s || '_row', rel, args);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH ROW EXECUTE FUNCTION %1$s.audit_changes%%s(%%s)', %2$s || '_row', rel, writer, args);
                     IF notify THEN
                       EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT OR UPDATE OR DELETE ON %%s FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_notify()', %2$s || '_notify', rel);
                     END IF;
                   ELSE
-                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT ON %%s REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_insert(%%s)', %2$s || '_insert', rel, args);
-                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER UPDATE ON %%s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_update(%%s)', %2$s || '_update', rel, args);
-                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER DELETE ON %%s REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_delete(%%s)', %2$s || '_delete', rel, args);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER INSERT ON %%s REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_insert%%s(%%s)', %2$s || '_insert', rel, writer, args);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER UPDATE ON %%s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_update%%s(%%s)', %2$s || '_update', rel, writer, args);
+                    EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER DELETE ON %%s REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_delete%%s(%%s)', %2$s || '_delete', rel, writer, args);
                   END IF;
                   EXECUTE pg_catalog.format('CREATE TRIGGER %%I AFTER TRUNCATE ON %%s FOR EACH STATEMENT EXECUTE FUNCTION %1$s.audit_changes_truncate()', %2$s || '_truncate', rel);
                 END
@@ -333,9 +350,14 @@ final class InstallScript {
     private static final String IMAGE_VARIABLES = "date_style pg_catalog.text; interval_style pg_catalog.text; "
             + "float_digits pg_catalog.text;";
     /** The DECLARE section of the row flavour's function. */
-    private static final String ROW_DECLARE = "DECLARE mask pg_catalog.jsonb; keep boolean; " + IMAGE_VARIABLES;
+    private static final String ROW_DECLARE = "DECLARE " + IMAGE_VARIABLES;
+    /** The DECLARE section of the row flavour's selecting function. */
+    private static final String ROW_SELECTED_DECLARE = "DECLARE mask pg_catalog.jsonb; keep boolean; " + IMAGE_VARIABLES;
     /** The DECLARE section of the statement flavour's functions ({@code n}: rows written). */
-    private static final String STATEMENT_DECLARE = "DECLARE n pg_catalog.int8; mask pg_catalog.jsonb; " + IMAGE_VARIABLES;
+    private static final String STATEMENT_DECLARE = "DECLARE n pg_catalog.int8; " + IMAGE_VARIABLES;
+    /** The DECLARE section of the statement flavour's selecting functions. */
+    private static final String STATEMENT_SELECTED_DECLARE = "DECLARE n pg_catalog.int8; mask pg_catalog.jsonb; "
+            + IMAGE_VARIABLES;
 
     /** A text[] literal of {@code values}, or NULL::text[] when there are none. */
     private static String textArray(List<String> values) {
