@@ -86,6 +86,39 @@ public record RowFilters(Map<TableId, String> filters) {
                 c.rollback();
                 c.setAutoCommit(autoCommit);
             }
+            checkOnCapturedColumns(c, config, t, f.getValue());
+        }
+    }
+
+    /**
+     * A filter may name only captured columns: a strategy that leaves the others out before it
+     * filters (the trigger strategy's reader, the timestamp strategy's queries) could not evaluate
+     * it, and every strategy must give the same events.
+     */
+    private static void checkOnCapturedColumns(Connection c, CdcConfig config, TableId t, String filter)
+            throws SQLException {
+        ColumnSelection selection = ColumnSelection.of(config);
+        if (selection.isEmpty()) {
+            return;
+        }
+        io.cdckit.api.jdbc.TableSchema schema = io.cdckit.api.jdbc.TableSchema.load(c, t,
+                config.get(CdcConfig.KEY_COLUMNS));
+        java.util.List<String> captured = selection.captured(schema);
+        if (captured.size() == schema.columns().size()) {
+            return;
+        }
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SELECT 1 FROM (SELECT " + String.join(", ", captured.stream().map(TableId::quote).toList())
+                    + " FROM " + t.quoted() + ") t WHERE (" + filter + ") LIMIT 0");
+        } catch (SQLException e) {
+            throw new CdcException("The row filter " + PREFIX + t + "='" + filter + "' uses a column that "
+                    + "cdc.columns.include/exclude leaves out (" + e.getMessage().strip() + "): a filter sees only "
+                    + "captured columns. Capture that column, or filter on another.", e);
+        } finally {
+            c.rollback();
+            c.setAutoCommit(autoCommit);
         }
     }
 

@@ -332,4 +332,19 @@ public abstract class SelectionContract extends ContractTestSupport {
                 .isInstanceOf(CdcException.class).hasMessageContaining("cdc.tables.include")
                 .hasMessageContaining("matches no table");
     }
+
+    @Test
+    void aRowFilterOnALeftOutColumnIsRefusedNamingBoth() {
+        if (!capabilities().partitionsAndRowFilters()) {
+            return;
+        }
+        TableId t = table("filtered_secret");
+        db.execute("CREATE TABLE " + t.quoted() + " (id int PRIMARY KEY, name text, ssn text,"
+                + " updated_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        CdcConfig config = config("filter-left-out", t).toBuilder().set("cdc.columns.exclude", t + ":ssn")
+                .set("cdc.filter." + t, "ssn IS NOT NULL").build();
+        assertThatThrownBy(() -> start(config, OffsetStores.memory(), new CapturedEvents()))
+                .isInstanceOf(CdcException.class).hasMessageContaining("cdc.filter." + t)
+                .hasMessageContaining("leaves out");
+    }
 }
