@@ -34,8 +34,10 @@ import java.util.Map;
  *
  * <p>Validation reports cdckit's own checks per key, whether the database answers and whether
  * the tables exist. Exactly-once source support (KIP-618) is offered with
- * {@code transaction.boundary=poll} or {@code interval}; tasks are laid out by
- * {@link TaskLayout}.
+ * {@code transaction.boundary=poll} or {@code interval}, and {@code connector} (a Kafka
+ * transaction per PostgreSQL transaction) with {@code cdc.batch.transactions=whole} in the log and
+ * trigger modes; tasks are laid out by {@link TaskLayout}; with {@code cdc.tables.include} the
+ * connector watches for new tables ({@link TableWatch}).
  */
 public final class CdcSourceConnector extends SourceConnector {
 
