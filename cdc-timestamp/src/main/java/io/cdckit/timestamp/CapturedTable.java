@@ -361,6 +361,20 @@ final class CapturedTable {
                 + filterPredicate() + " ON CONFLICT DO NOTHING";
     }
 
+    /**
+     * At a restart: forgets the keys first delivered after sequence number {@code ?} (by a batch
+     * that was not committed) whose rows are still there, live and matching the filter: the polls
+     * deliver those again. The keys of rows deleted (or soft-deleted, or moved out of the filter)
+     * since stay: that batch may have reached the handler, so their delete must still be reported.
+     */
+    String rewindSql() {
+        String sameKey = keys.stream().map(k -> "t." + TableId.quote(k) + " = s." + TableId.quote(k))
+                .collect(Collectors.joining(" AND "));
+        return "DELETE FROM " + shadow.quoted() + " s WHERE s." + SEQ_COLUMN + " > ? AND EXISTS (SELECT 1 FROM "
+                + id().quoted() + " t WHERE " + sameKey
+                + (deletedColumn == null ? "" : " AND NOT (" + deletedPredicate("t") + ")") + filterPredicate() + ")";
+    }
+
     /** {@code AND (filter)}, or nothing: only rows that match are delivered, so only their keys are seen. */
     private String filterPredicate() {
         return filter == null ? "" : " AND (" + filter + ")";

@@ -22,7 +22,8 @@ import java.util.List;
  * only when the delete event that reports it is committed, so the set always holds every key
  * the committed position has delivered and not yet reported deleted (it may also hold keys of
  * the batch in flight; each key carries the sequence number of the event that first delivered it,
- * so a restart forgets the keys of a batch that was never committed). The registry table {@code timestamp_key_tables} says which table belongs
+ * so a restart forgets the keys of a batch that was never committed, except those of rows deleted
+ * since, whose delete is then reported). The registry table {@code timestamp_key_tables} says which table belongs
  * to which source.
  */
 final class KeyShadow {
@@ -123,16 +124,18 @@ final class KeyShadow {
     }
 
     /**
-     * Forgets the keys first delivered after the committed position {@code seq}: that batch was
-     * never committed and comes again, so its rows are first sightings again.
+     * Forgets the keys first delivered after the committed position {@code seq} whose rows are still
+     * there: that batch was never committed and comes again, so those rows are first sightings
+     * again. Keys of rows gone since stay, so reconciliation reports their delete: the batch may
+     * have reached the handler before the crash.
      */
     void rewind(Connection c, CapturedTable t, long seq) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + t.shadow().quoted() + " WHERE "
-                + CapturedTable.SEQ_COLUMN + " > ?")) {
+        try (PreparedStatement ps = c.prepareStatement(t.rewindSql())) {
             ps.setLong(1, seq);
             int n = ps.executeUpdate();
             if (n > 0) {
-                LOG.info("Forgot {} keys of {} first delivered after the committed position", n, t.id());
+                LOG.info("Forgot {} keys of {} first delivered after the committed position (their rows come again)",
+                        n, t.id());
             }
         }
     }
