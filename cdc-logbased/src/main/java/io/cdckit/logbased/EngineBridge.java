@@ -24,8 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * a waiting batch returns without marking the rest: the engine then stops cleanly, and the
  * unhandled records are read again on restart.
  *
- * <p>With {@code cdc.batch.transactions=whole}, {@link #poll} returns whole transactions only: it
- * ends a poll only where a transaction ended (Debezium's transaction-end record, or a change
+ * <p>With {@code cdc.batch.transactions=whole}, {@link #poll} returns whole transactions only, at
+ * most {@code max} changes unless the first transaction alone is larger: it ends a poll only where
+ * a transaction ended (Debezium's transaction-end record, or a change
  * outside any transaction), and never returns the changes of a transaction whose end has not
  * arrived. The engine's thread then does not wait for a batch that holds part of an open
  * transaction to be committed (it could not be), so a transaction is held in memory whole, and
@@ -237,6 +238,9 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
                     if ((changes >= max && atEnd) || (wholeTransactions && item.seq() > completeUpTo)) {
                         break;
                     }
+                    if (wholeTransactions && atEnd && changes > 0 && changes + nextTransactionSize() > max) {
+                        break; // the next transaction would not fit: it starts the next poll
+                    }
                     pending.poll();
                     out.add(item);
                     changes++;
@@ -267,6 +271,18 @@ final class EngineBridge implements DebeziumEngine.ChangeConsumer<RecordChangeEv
             }
         }
         return converted;
+    }
+
+    /** Whole transactions: the changes of the transaction that starts the pending items (the lock is held). */
+    private int nextTransactionSize() {
+        int n = 0;
+        for (Item item : pending) {
+            if (item.record() == null) {
+                break; // its end, or a watermark
+            }
+            n++;
+        }
+        return n;
     }
 
     /** Whole transactions: true when the next pending item can be returned (the lock is held). */

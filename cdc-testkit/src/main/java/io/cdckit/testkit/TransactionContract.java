@@ -125,6 +125,7 @@ public abstract class TransactionContract extends SelectionContract {
                 .containsExactly(1L, 2L);
         assertThat(all).as("the 8-event transaction in one batch, above cdc.batch.max-size")
                 .anySatisfy(b -> assertThat(b.size()).isGreaterThanOrEqualTo(8));
+        all.forEach(b -> assertNoWholePrefixWithin(b, 3));
         assertThat(ChangeEventJson.toJsonNode(big.get(0)).at("/transaction/event_count").asLong()).isEqualTo(8);
         assertThat(ChangeEventJson.read(ChangeEventJson.write(big.get(0))).transaction())
                 .isEqualTo(big.get(0).transaction());
@@ -253,6 +254,32 @@ public abstract class TransactionContract extends SelectionContract {
                 assertThat(counted.get(e.transaction().id())).as("events of transaction %s", e.transaction().id())
                         .isEqualTo(e.transaction().eventCount());
             }
+            assertNoWholePrefixWithin(batch, 4);
+        }
+    }
+
+    /**
+     * A batch above {@code max} events could not have ended earlier: none of its first {@code max}
+     * events ends a prefix of whole transactions (the first transaction is larger than {@code max},
+     * or transactions that interleave, as concurrent ones do in a change log, hold more).
+     */
+    private static void assertNoWholePrefixWithin(List<ChangeEvent> batch, int max) {
+        if (batch.size() <= max) {
+            return;
+        }
+        Map<String, Long> seen = new HashMap<>();
+        int open = 0;
+        for (int k = 0; k < max; k++) {
+            TransactionInfo tx = batch.get(k).transaction();
+            long n = seen.merge(tx.id(), 1L, Long::sum);
+            if (n == 1) {
+                open++;
+            }
+            if (n == tx.eventCount()) {
+                open--;
+            }
+            assertThat(open).as("batch of %d events above cdc.batch.max-size %d, but its first %d hold whole "
+                    + "transactions", batch.size(), max, k + 1).isPositive();
         }
     }
 }

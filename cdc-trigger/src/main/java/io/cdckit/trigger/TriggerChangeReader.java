@@ -259,9 +259,10 @@ final class TriggerChangeReader implements ChangeReader {
     /**
      * {@code cdc.batch.transactions=whole}: like {@link #readLog}, but the events returned end where
      * no transaction is open. A batch that fits a page is whole by itself. In a larger one, pages
-     * are read until, at or after {@code max} entries, every transaction read so far is complete;
-     * the entries read beyond that point wait in {@link #carry} for the next poll (they are not
-     * released before they are delivered).
+     * are read until a cut is found: after the most entries, up to {@code max}, that hold whole
+     * transactions only, or, when the first transaction alone is larger, right after it. The
+     * entries read beyond the cut wait in {@link #carry} for the next poll (they are not released
+     * before they are delivered); the batch is closed once its last entry was delivered.
      */
     private List<ChangeEvent> readWhole(int max) throws SQLException {
         while (true) {
@@ -269,9 +270,11 @@ final class TriggerChangeReader implements ChangeReader {
             carry = List.of();
             open.startPoll();
             int walked = 0;
+            // the longest prefix of whole transactions within max so far, and where to cut
+            int lastComplete = 0;
             int cut = -1;
             boolean exhausted = false;
-            while (cut < 0 && !exhausted) {
+            while (cut < 0) {
                 if (cursor.betweenBatches()) {
                     if (!cursor.openBatch()) {
                         return List.of();
@@ -280,35 +283,44 @@ final class TriggerChangeReader implements ChangeReader {
                 }
                 if (open.counted()) {
                     for (; walked < held.size() && cut < 0; walked++) {
-                        if (open.walk(held.get(walked).xid()) && walked + 1 >= max) {
-                            cut = walked + 1;
+                        if (open.walk(held.get(walked).xid())) {
+                            int n = walked + 1;
+                            if (n < max) {
+                                lastComplete = n;
+                            } else {
+                                cut = n == max || lastComplete == 0 ? n : lastComplete;
+                            }
                         }
                     }
-                    if (cut >= 0) {
-                        break;
-                    }
+                }
+                if (cut >= 0 || exhausted) {
+                    break;
                 }
                 List<LogEntry> page = cursor.page(max);
                 exhausted = cursor.exhausted(page, max);
-                if (!exhausted) {
-                    if (!open.counted()) {
-                        open.count(cursor.entriesByXid());
-                    }
+                if (!exhausted && !open.counted()) {
+                    open.count(cursor.entriesByXid());
+                }
+                if (!page.isEmpty()) {
                     cursor.advance(page.get(page.size() - 1).id());
                 }
                 held.addAll(page);
+                if (exhausted && !open.counted()) {
+                    break; // the batch fits a page: whole as it is
+                }
             }
-            List<LogEntry> delivered = exhausted ? held : held.subList(0, cut);
-            carry = exhausted ? List.of() : List.copyOf(held.subList(cut, held.size()));
+            List<LogEntry> delivered = cut >= 0 ? held.subList(0, cut) : held;
+            carry = cut >= 0 ? List.copyOf(held.subList(cut, held.size())) : List.of();
             for (LogEntry e : delivered) {
                 unreleased.add(new EntryRef(e.ctid(), e.id()));
             }
             List<ChangeEvent> events = WholeTransactions.number(toEvents(delivered));
-            if (exhausted) {
+            boolean batchDone = exhausted && carry.isEmpty();
+            if (batchDone) {
                 cursor.closeBatch();
                 open.reset();
             }
-            if (!events.isEmpty() || exhausted) {
+            if (!events.isEmpty() || batchDone) {
                 return events;
             }
         }
