@@ -181,6 +181,7 @@ final class DeliveringChangeSource implements ChangeSource {
                 try {
                     store.save(name, last);
                     committed = last;
+                    probe.track(SnapshotProgress.from(last));
                     snapshotRequests.committed();
                     reader.committed(last);
                 } catch (Exception e) {

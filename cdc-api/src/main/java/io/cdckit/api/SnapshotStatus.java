@@ -7,8 +7,8 @@ package io.cdckit.api;
  * @param tablesLeft    tables still to read, the current one included
  * @param chunks        chunks delivered so far, of every table of this snapshot
  * @param rows          rows delivered so far, of every table of this snapshot
- * @param estimatedRows rows done plus PostgreSQL's estimate of the rows of the tables left
- *                      ({@code pg_class.reltuples}), or -1 while unknown
+ * @param estimatedRows rows read before the current table plus PostgreSQL's estimate ({@code reltuples}) of the rows
+ *                      of the current table and the tables left, at least {@code rows}; -1 while unknown
  */
 public record SnapshotStatus(TableId table, int tablesLeft, long chunks, long rows, long estimatedRows) {
 

@@ -29,6 +29,9 @@ final class SourceProbe {
     private long estimatedAt;
     private List<TableId> estimatedTables;
     private long estimatedLeft = -1;
+    /** Per table of the running snapshot, the rows read before it; the most rows seen read. */
+    private final java.util.Map<TableId, Long> rowsBefore = new java.util.HashMap<>();
+    private long maxRowsSeen;
 
     SourceProbe(String name, SourceConnections connections, Duration interval) {
         this.name = name;
@@ -53,8 +56,26 @@ final class SourceProbe {
     }
 
     /**
-     * Rows done plus PostgreSQL's estimate of the rows of the tables left ({@code reltuples}, the
-     * current table whole), or -1 while unknown.
+     * Follows the snapshot's progress (the committed one batch by batch, the reader's live one at
+     * each estimate), so that {@link #estimate} knows the rows read before each table: exactly
+     * when the table is first seen before its first chunk, else to within what was read between
+     * two sightings. Null (no snapshot runs) forgets it, for the next snapshot.
+     */
+    void track(SnapshotProgress progress) {
+        synchronized (lock) {
+            if (progress == null) {
+                rowsBefore.clear();
+                maxRowsSeen = 0;
+                return;
+            }
+            rowsBefore.computeIfAbsent(progress.table(), t -> progress.tableNotBegun() ? progress.rows() : maxRowsSeen);
+            maxRowsSeen = Math.max(maxRowsSeen, progress.rows());
+        }
+    }
+
+    /**
+     * Rows read before the current table plus PostgreSQL's estimate of the rows of the current
+     * table and the tables left ({@code reltuples}), at least the rows read; -1 while unknown.
      */
     long estimate(SnapshotProgress progress) {
         synchronized (lock) {
@@ -74,7 +95,12 @@ final class SourceProbe {
                     estimatedLeft = -1;
                 }
             }
-            return estimatedLeft < 0 ? -1 : progress.rows() + estimatedLeft;
+            if (estimatedLeft < 0) {
+                return -1;
+            }
+            track(progress);
+            long before = rowsBefore.get(progress.table());
+            return Math.max(progress.rows(), before + estimatedLeft);
         }
     }
 }

@@ -51,7 +51,7 @@ import java.util.function.ToDoubleFunction;
  * <table>
  *   <caption>Meters</caption>
  *   <tr><th>name</th><th>type</th><th>value</th></tr>
- *   <tr><td>{@code cdc.events}</td><td>function counter, per configured table and op ({@code create},
+ *   <tr><td>{@code cdc.events}</td><td>function counter, per captured table (configured, or found by pattern from its first event on) and op ({@code create},
  *       {@code update}, {@code delete}, {@code read}, {@code truncate})</td><td>events the handler processed</td></tr>
  *   <tr><td>{@code cdc.batches}</td><td>function counter</td><td>batches the handler processed</td></tr>
  *   <tr><td>{@code cdc.handler}</td><td>function timer</td><td>count: batches processed; total time: time
@@ -98,6 +98,8 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
     private final Tags tags;
     private final List<TableId> tables;
     private final List<Registered> registered = new ArrayList<>();
+    /** Registries bound to, and per registry the tables whose cdc.events counters it has. */
+    private final java.util.Map<MeterRegistry, java.util.Set<TableId>> counted = new java.util.IdentityHashMap<>();
 
     /**
      * Meters of {@code source}, tagged {@code source} and {@code mode} from its configuration.
@@ -124,7 +126,7 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(extraTags, "extraTags");
         CdcConfig config = source.config();
-        this.readings = new Readings(source, cacheFor.toNanos(), nanoClock);
+        this.readings = new Readings(source, cacheFor.toNanos(), nanoClock, this::countTables);
         this.tags = Tags.of(extraTags).and("source", config.name()).and("mode", config.mode());
         this.tables = List.copyOf(config.tables());
     }
@@ -133,14 +135,10 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         List<Meter> meters = new ArrayList<>();
-        for (TableId table : tables) {
-            for (Op op : Op.values()) {
-                meters.add(FunctionCounter.builder("cdc.events", readings, r -> r.metrics().events(table, op))
-                        .tags(tags).tag("table", table.toString()).tag("op", op.name().toLowerCase(Locale.ROOT))
-                        .baseUnit("events").description("Events the handler processed, per table and operation")
-                        .register(registry));
-            }
+        synchronized (registered) {
+            counted.put(registry, new java.util.HashSet<>());
         }
+        countTables(tables);
         meters.add(counter(registry, "cdc.batches", "batches", "Batches the handler processed",
                 SourceMetrics::batchesDelivered));
         meters.add(FunctionTimer.builder("cdc.handler", readings, r -> r.metrics().batchesDelivered(),
@@ -198,6 +196,31 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
     }
 
     /**
+     * Registers the {@code cdc.events} counters of {@code seen} in every bound registry that lacks them: the
+     * configured tables at bind time, and tables the source captures by pattern ({@code cdc.tables.include})
+     * as their first events arrive.
+     */
+    private void countTables(java.util.Collection<TableId> seen) {
+        synchronized (registered) {
+            for (var entry : counted.entrySet()) {
+                MeterRegistry registry = entry.getKey();
+                for (TableId table : seen) {
+                    if (!entry.getValue().add(table)) {
+                        continue;
+                    }
+                    for (Op op : Op.values()) {
+                        Meter m = FunctionCounter.builder("cdc.events", readings, r -> r.metrics().events(table, op))
+                                .tags(tags).tag("table", table.toString()).tag("op", op.name().toLowerCase(Locale.ROOT))
+                                .baseUnit("events").description("Events the handler processed, per table and operation")
+                                .register(registry);
+                        registered.add(new Registered(registry, m));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Removes the meters this binder registered from every registry it was bound to. Idempotent; the source
      * is not touched.
      */
@@ -207,6 +230,7 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
         synchronized (registered) {
             meters = List.copyOf(registered);
             registered.clear();
+            counted.clear();
         }
         for (Registered r : meters) {
             r.registry().remove(r.meter());
@@ -291,6 +315,7 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
         private final ChangeSource source;
         private final long cacheNanos;
         private final LongSupplier nanoClock;
+        private final java.util.function.Consumer<java.util.Set<TableId>> tablesSeen;
         private final Object lock = new Object();
         private SourceMetrics metrics;
         private long metricsAt;
@@ -299,21 +324,31 @@ public final class ChangeSourceMetrics implements MeterBinder, AutoCloseable {
         private SourceStatus status;
         private long statusAt;
 
-        Readings(ChangeSource source, long cacheNanos, LongSupplier nanoClock) {
+        Readings(ChangeSource source, long cacheNanos, LongSupplier nanoClock,
+                 java.util.function.Consumer<java.util.Set<TableId>> tablesSeen) {
             this.source = source;
             this.cacheNanos = cacheNanos;
             this.nanoClock = nanoClock;
+            this.tablesSeen = tablesSeen;
         }
 
+        /** The metrics; a fresh reading also tells which tables had events, so new ones get counters. */
         SourceMetrics metrics() {
+            SourceMetrics m;
+            boolean fresh = false;
             synchronized (lock) {
                 long now = nanoClock.getAsLong();
                 if (metrics == null || now - metricsAt >= cacheNanos) {
                     metrics = source.metrics();
                     metricsAt = now;
+                    fresh = true;
                 }
-                return metrics;
+                m = metrics;
             }
+            if (fresh) {
+                tablesSeen.accept(m.eventsByTable().keySet());
+            }
+            return m;
         }
 
         SourceStatus status() {

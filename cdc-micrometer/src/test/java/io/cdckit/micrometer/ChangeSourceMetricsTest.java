@@ -216,6 +216,20 @@ class ChangeSourceMetricsTest {
         assertThat(registry.get("cdc.connected").gauge().value()).isEqualTo(1);
     }
 
+    @Test
+    void tablesCapturedByPatternGetTheirCountersWithTheirFirstEvents() {
+        bind();
+        TableId later = new TableId("sales", "created_later");
+        assertThat(registry.find("cdc.events").tag("table", "sales.created_later").functionCounters()).isEmpty();
+        source.metrics = metrics(Map.of(later, Map.of(Op.CREATE, 5L)), 1, 0, -1, 0, -1, true, Backlog.UNKNOWN);
+        tick();
+        scrape();
+        assertThat(registry.find("cdc.events").tag("table", "sales.created_later").functionCounters())
+                .hasSize(Op.values().length);
+        assertThat(registry.get("cdc.events").tags("op", "create", "table", "sales.created_later").functionCounter()
+                .count()).isEqualTo(5);
+    }
+
     /** Reads every meter, as a registry's publication does. */
     private void scrape() {
         for (Meter m : registry.getMeters()) {

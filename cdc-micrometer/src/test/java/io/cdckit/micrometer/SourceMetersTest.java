@@ -241,6 +241,68 @@ class SourceMetersTest {
         assertThat(prometheus.getMeters()).as("removed by close").isEmpty();
     }
 
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void snapshotAndBacklogGaugesShowWhatWaitsWhileTheHandlerIsBusy(Strategy strategy) throws Exception {
+        String mode = strategy.mode();
+        TableId table = new TableId("public", mode + "_waiting");
+        createTables(table);
+        db.execute("INSERT INTO " + table.quoted() + " (id, name) SELECT g, 'row ' || g FROM generate_series(1, 100) g",
+                "ANALYZE " + table.quoted());
+        Map<String, String> p = properties(strategy, "waiting_" + mode, table);
+        p.put("cdc.snapshot.chunk-size", "10");
+        p.put("cdc.batch.max-size", "10");
+        ChangeSource source = ChangeSources.create(CdcConfig.from(p));
+        closeables.add(source);
+        ChangeSourceMetrics binder = new ChangeSourceMetrics(source);
+        closeables.add(binder);
+        binder.bindTo(simple);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        source.start(batch -> {
+            if (!release.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("not released");
+            }
+            received.addAll(batch);
+        });
+
+        // the handler holds the snapshot's first batch: the snapshot runs, the handler is busy
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(millis("cdc.handler.busy")).as("busy handler").isPositive();
+            assertThat(gauge("cdc.snapshot.tables.left")).as("tables left").isEqualTo(1);
+            assertThat(gauge("cdc.snapshot.chunks")).as("chunks delivered").isGreaterThanOrEqualTo(0);
+            assertThat(gauge("cdc.snapshot.estimated.rows")).as("rows estimated, the table counted once")
+                    .isEqualTo(100);
+        });
+        for (int i = 0; i < 20; i++) {
+            db.execute("INSERT INTO " + table.quoted() + " (id, name) VALUES (" + (1000 + i) + ", 'waiting')");
+        }
+        await().atMost(WAIT).untilAsserted(() -> {
+            switch (strategy) {
+                case LOG -> {
+                    assertThat(gauge("cdc.backlog.wal.retained")).as("WAL retained").isPositive();
+                    assertThat(gauge("cdc.backlog.wal.flush.lag")).as("WAL not confirmed").isPositive();
+                }
+                case TRIGGER -> {
+                    assertThat(gauge("cdc.backlog.entries")).as("entries waiting").isGreaterThanOrEqualTo(20);
+                    assertThat(gauge("cdc.backlog.log.size")).as("change log size").isPositive();
+                    assertThat(millis("cdc.backlog.oldest.entry.age")).as("oldest entry's age").isPositive();
+                }
+                case TIMESTAMP -> assertThat(millis("cdc.backlog.watermark.age")).as("watermark age").isPositive();
+                default -> throw new IllegalStateException(strategy.name());
+            }
+        });
+        release.countDown();
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(received.stream().filter(e -> e.op() == Op.READ).count()).as("snapshot rows").isEqualTo(100);
+            assertThat(received.stream().filter(e -> e.op() == Op.CREATE).count()).as("inserts").isEqualTo(20);
+            assertThat(gauge("cdc.snapshot.tables.left")).as("no snapshot runs").isNaN();
+        });
+        if (strategy == Strategy.TRIGGER) {
+            await().atMost(WAIT).untilAsserted(() ->
+                    assertThat(gauge("cdc.backlog.entries")).as("nothing waits").isZero());
+        }
+    }
+
     @Test
     void deadLetteredEventsAndReconnectsAreCounted() {
         TableId table = new TableId("public", "dead_items");
