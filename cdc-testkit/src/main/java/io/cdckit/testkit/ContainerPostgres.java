@@ -1,7 +1,7 @@
 package io.cdckit.testkit;
 
 import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.PostgreSQLContainer;
+import org.testcontainers.postgresql.PostgreSQLContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /**
@@ -30,7 +30,7 @@ final class ContainerPostgres {
      * exits.
      */
     static PostgresServer start() {
-        PostgreSQLContainer<?> container = new PostgreSQLContainer<>(DockerImageName.parse(IMAGE))
+        PostgreSQLContainer container = new PostgreSQLContainer(DockerImageName.parse(IMAGE))
                 .withCommand("postgres", "-c", "wal_level=logical", "-c", "max_replication_slots=32",
                         "-c", "max_wal_senders=32", "-c", "max_connections=200", "-c", "fsync=off",
                         "-c", "full_page_writes=off");
