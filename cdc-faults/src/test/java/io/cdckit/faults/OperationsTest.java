@@ -49,6 +49,7 @@ class OperationsTest {
     private final List<ChangeSource> sources = new ArrayList<>();
     private final List<ChangeEvent> received = new CopyOnWriteArrayList<>();
     private final AtomicBoolean stall = new AtomicBoolean();
+    private final AtomicBoolean slow = new AtomicBoolean();
     private final CountDownLatch release = new CountDownLatch(1);
 
     @BeforeEach
@@ -82,6 +83,9 @@ class OperationsTest {
         ChangeSource source = ChangeSources.create(config);
         sources.add(source);
         source.start(batch -> {
+            if (slow.get()) {
+                Thread.sleep(700);
+            }
             if (stall.get() && !release.await(2, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("never released");
             }
@@ -113,6 +117,12 @@ class OperationsTest {
         assertThat(attribute(mbean, "Connected")).isEqualTo(true);
         assertThat(attribute(mbean, "Health")).isEqualTo("UP");
         assertThat((Long) attribute(mbean, "MilliSecondsSinceLastEvent")).isGreaterThanOrEqualTo(0L);
+        long behind = (Long) attribute(mbean, "MilliSecondsBehindSource");
+        if (strategy == Strategy.TIMESTAMP) {
+            assertThat(behind).as("commit times unknown: Debezium's -1").isEqualTo(-1L);
+        } else if (strategy == Strategy.LOG) {
+            assertThat(behind).as("commit-to-handler lag").isGreaterThanOrEqualTo(0L);
+        }
         assertThat(source.metrics().events(TABLE, Op.CREATE)).isEqualTo(3);
 
         stall.set(true);
@@ -158,7 +168,7 @@ class OperationsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
     void aFailedSourceIsDownWithItsFailure(Strategy strategy) {
         ChangeSource source = ChangeSources.create(config(strategy, "down",
                 Map.of("cdc.errors.max-retries", "0")));
@@ -173,5 +183,45 @@ class OperationsTest {
         assertThat(h.details()).containsEntry("state", "FAILED");
         assertThat(h.details().get("failure").toString()).contains("cdc.errors.max-retries");
         assertThat(source.metrics().handlerFailures()).isEqualTo(1);
+    }
+
+    /**
+     * Each strategy's own threshold on what waits in the database (lag by commit time for the log
+     * strategy, the oldest change-log entry for the trigger strategy, the watermark's age for
+     * timestamp polling) makes health DEGRADED naming its key while the handler holds a batch,
+     * well before the handler-stall threshold would.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    void eachStrategysBacklogThresholdDegradesHealthNamingItsKey(Strategy strategy) {
+        String key = switch (strategy) {
+            case LOG -> "cdc.health.max-lag";
+            case TIMESTAMP -> "cdc.timestamp.max-watermark-age";
+            default -> "cdc.trigger.max-entry-age";
+        };
+        ChangeSource source = start(config(strategy, "threshold", Map.of(key, "300ms",
+                "cdc.health.handler-stall", "10m")));
+        insert(1, 1);
+        await().atMost(WAIT).until(() -> received.size() >= 1);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(source.health().status()).isEqualTo(SourceHealth.Status.UP));
+        if (strategy == Strategy.LOG) {
+            // lag is measured as events reach the handler: a slow handler makes the next ones arrive late
+            slow.set(true);
+            insert(2, 2);
+            insert(3, 3);
+            insert(4, 4);
+            await().atMost(WAIT).until(() -> received.size() >= 4);
+        } else {
+            stall.set(true);
+            insert(2, 2);
+            insert(3, 3);
+        }
+        await().atMost(WAIT).untilAsserted(() -> {
+            SourceHealth h = source.health();
+            assertThat(h.status()).isEqualTo(SourceHealth.Status.DEGRADED);
+            assertThat(h.details().get("reasons").toString()).contains(key).doesNotContain("cdc.health.handler-stall");
+        });
+        release.countDown();
+        await().atMost(WAIT).until(() -> received.size() >= 3);
     }
 }
