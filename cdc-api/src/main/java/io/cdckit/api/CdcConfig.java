@@ -52,7 +52,7 @@ public final class CdcConfig {
     /** Largest number of pooled connections. */
     public static final ConfigKey<Integer> POOL_MAX_SIZE = ConfigKey.integer("cdc.pool.max-size", 2, 1, 100,
             "Largest number of connections in the pool the source owns for short work (offset store, checks, installs, "
-                    + "key reconciliation); connections that hold session state are opened apart from it. Not used "
+                    + "snapshot chunks of the log and trigger strategies); connections that hold session state are opened apart from it. Not used "
                     + "when the application gives its own DataSource.");
     /** How long borrowing a pooled connection may wait. */
     public static final ConfigKey<Duration> POOL_CONNECTION_TIMEOUT = ConfigKey.duration("cdc.pool.connection-timeout",

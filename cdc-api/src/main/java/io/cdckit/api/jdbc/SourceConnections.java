@@ -24,7 +24,7 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>{@link #borrow()}: a connection for short work that leaves no state in the session
- *       (offset store, checks, installs, key reconciliation), from a small HikariCP pool the
+ *       (offset store, checks, installs, snapshot chunks), from a small HikariCP pool the
  *       source owns ({@code cdc.pool.*}), or from the application's own {@link DataSource};
  *       closing it returns it.</li>
  *   <li>{@link #open(String)}: a connection of its own for work that keeps state in the session
