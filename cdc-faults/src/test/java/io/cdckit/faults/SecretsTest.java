@@ -87,6 +87,15 @@ class SecretsTest {
                 .build();
         assertThat(config.toString()).contains("cdc.jdbc.url", "cdc.jdbc.properties.sslpassword")
                 .doesNotContain(SECRET);
+        // percent-encoded in the URL, as a URL must carry a password with reserved characters
+        String encoded = java.net.URLEncoder.encode(SECRET, StandardCharsets.UTF_8);
+        CdcConfig encodedConfig = CdcConfig.builder().set("cdc.mode", "trigger").tables("public.items")
+                .set("cdc.jdbc.url", "jdbc:postgresql://localhost/shop?user=app&password=" + encoded).build();
+        assertThat(encodedConfig.toString()).contains("cdc.jdbc.url").doesNotContain(encoded);
+        try (SourceConnections connections = SourceConnections.create(encodedConfig)) {
+            assertThat(connections.toString()).doesNotContain(encoded);
+            assertThat(connections.describe()).doesNotContain(encoded);
+        }
         try (SourceConnections connections = SourceConnections.create(config)) {
             assertThat(connections.toString()).doesNotContain(SECRET);
             assertThat(connections.describe()).contains("localhost").doesNotContain(SECRET);
@@ -141,6 +150,38 @@ class SecretsTest {
         fromProvider.close();
         assertThat(providerRefused).isNotNull();
         assertThat(rendered(providerRefused)).contains("CredentialsProvider").doesNotContain(SECRET);
+    }
+
+    /**
+     * A source of each strategy runs with the secret as its role's password, given in each form
+     * (config, URL, provider), and delivers a change: what it, its pool and Debezium log at INFO
+     * while starting, running and closing never shows the secret (checked after each test).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    void aRunningSourceLogsNoSecret(Strategy strategy) {
+        String role = "secret_" + strategy.name().toLowerCase();
+        db.execute("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN SUPERUSER PASSWORD '" + SECRET + "'");
+        Map<String, String> configured = base(strategy);
+        configured.put("cdc.name", strategy.sourceName("secrets_run"));
+        configured.put("cdc.snapshot.mode", "never");
+        configured.put("cdc.poll.interval", "20ms");
+        configured.put("cdc.jdbc.url", db.jdbcUrl() + "?password=" + SECRET);
+        configured.put("cdc.jdbc.user", role);
+        configured.put("cdc.jdbc.password", SECRET);
+        java.util.List<io.cdckit.api.ChangeEvent> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ChangeSource source = ChangeSources.builder(CdcConfig.from(configured)).credentials(user -> SECRET)
+                .build()) {
+            source.start(received::addAll);
+            db.execute("INSERT INTO public.items (id) VALUES (1)");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> received.size() >= 1);
+            assertThat(source.toString()).doesNotContain(SECRET);
+            assertThat(source.config().toString()).doesNotContain(SECRET);
+            assertThat(source.status().toString()).doesNotContain(SECRET);
+            assertThat(source.health().toString()).doesNotContain(SECRET);
+        }
+        db.execute("DELETE FROM public.items");
     }
 
     @Test
