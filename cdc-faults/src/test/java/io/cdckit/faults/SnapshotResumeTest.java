@@ -9,6 +9,8 @@ import io.cdckit.api.OffsetStore;
 import io.cdckit.api.OffsetStores;
 import io.cdckit.api.TableId;
 import io.cdckit.testkit.PostgresTest;
+import io.cdckit.testkit.ReplicaVerifier;
+import io.cdckit.testkit.Verification;
 import io.cdckit.testkit.TestDatabase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -102,6 +104,8 @@ class SnapshotResumeTest {
     void aKilledCaptureResumesItsSnapshotAtTheChunkItWasIn(Strategy strategy, @TempDir Path dir) throws Exception {
         int rows = 60_000;
         TableId t = table("resumed", rows);
+        ReplicaVerifier verifier = ReplicaVerifier.create(db::connect, t, "replica_resumed");
+        closeables.add(verifier);
         Properties p = new Properties();
         p.putAll(properties(strategy, "resume", "initial", t));
         p.put("cdc.batch.max-size", "500");
@@ -114,6 +118,11 @@ class SnapshotResumeTest {
         List<Path> journals = List.of(dir.resolve("journal-1.jsonl"), dir.resolve("journal-2.jsonl"));
 
         Process first = startChild(props, journals.get(0), 1, stderr);
+        // writers update, delete and insert rows while the snapshot runs, across the kill and the restart:
+        // rows of the chunks being read among them (the first chunk is left alone, see below)
+        RowWriter writer = new RowWriter(t, rows);
+        closeables.add(writer);
+        writer.start();
         try {
             // a few chunks in, checked often: a fast machine reads the whole table within a second, and
             // reading a long journal to check takes a while
@@ -128,24 +137,90 @@ class SnapshotResumeTest {
 
         Process second = startChild(props, journals.get(1), 2, stderr);
         try {
-            await().atMost(WAIT).until(() -> distinctReadKeys(journals).size() == rows);
+            await().atMost(WAIT).pollDelay(Duration.ofSeconds(1)).until(() -> reads(journals) >= rows / 2);
+            writer.close();
+            assertThat(writer.writes()).as("writes across the kill").isPositive();
+            // the journals replayed in order into the replica: it ends equal to the table
+            verifier.apply(events(List.of(journals.get(0))));
+            int[] applied = {0};
+            await().atMost(WAIT).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                List<ChangeEvent> resumed = events(List.of(journals.get(1)));
+                verifier.apply(resumed.subList(applied[0], resumed.size()));
+                applied[0] = resumed.size();
+                Verification v = verifier.verify();
+                assertThat(v.matches()).as(v.describe()).isTrue();
+            });
         } finally {
             second.destroyForcibly();
             second.waitFor(30, TimeUnit.SECONDS);
         }
         List<Object> all = readKeyList(journals);
-        assertThat(new HashSet<>(all)).as("every row read").hasSize(rows);
-        assertThat(all.size() - rows).as("rows read twice: at most the chunk in flight").isLessThanOrEqualTo(CHUNK);
+        assertThat(all.size() - new HashSet<>(all).size()).as("rows read twice: at most the chunk in flight")
+                .isLessThanOrEqualTo(CHUNK);
         List<Object> afterRestart = readKeyList(List.of(journals.get(1)));
         assertThat(afterRestart).as("the restart did not start over").doesNotContain(1).isNotEmpty();
     }
 
-    private static long reads(List<Path> journals) throws Exception {
-        return readKeyList(journals).size();
+    /**
+     * Updates, deletes and inserts rows of a table from a thread of its own, one statement a
+     * transaction, until closed; the first chunk's rows are left alone, so that a snapshot that
+     * started over would show by reading row 1 again.
+     */
+    private final class RowWriter implements AutoCloseable {
+        private final TableId table;
+        private final int rows;
+        private final java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        private final java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        private final Thread thread;
+
+        RowWriter(TableId table, int rows) {
+            this.table = table;
+            this.rows = rows;
+            this.thread = new Thread(this::run, "row-writer");
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        int writes() {
+            return writes.get();
+        }
+
+        private void run() {
+            java.util.Random random = new java.util.Random(20261203);
+            int next = rows;
+            while (running.get()) {
+                int id = CHUNK + 1 + random.nextInt(rows - CHUNK);
+                switch (writes.get() % 3) {
+                    case 0 -> db.execute("UPDATE " + table.quoted() + " SET v = 'w" + writes.get()
+                            + "', updated_at = clock_timestamp() WHERE id = " + id);
+                    case 1 -> db.execute("DELETE FROM " + table.quoted() + " WHERE id = " + id);
+                    default -> db.execute("INSERT INTO " + table.quoted() + " (id, v) VALUES (" + (++next) + ", 'new')");
+                }
+                writes.incrementAndGet();
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        }
     }
 
-    private static Set<Object> distinctReadKeys(List<Path> journals) throws Exception {
-        return new HashSet<>(readKeyList(journals));
+    private static List<ChangeEvent> events(List<Path> journals) throws Exception {
+        List<Path> existing = journals.stream().filter(Files::exists).toList();
+        return EventJournal.read(existing).stream().map(Received::event).toList();
+    }
+
+    private static long reads(List<Path> journals) throws Exception {
+        return readKeyList(journals).size();
     }
 
     private static List<Object> readKeyList(List<Path> journals) throws Exception {
