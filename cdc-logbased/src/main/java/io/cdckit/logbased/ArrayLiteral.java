@@ -1,19 +1,8 @@
 package io.cdckit.logbased;
 
-import io.cdckit.api.jdbc.ColumnDecoder;
-
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.LocalTime;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeFormatterBuilder;
-import java.time.temporal.ChronoField;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * Parses PostgreSQL's array literal ({@code {1,NULL,3}}, {@code {{1,2},{3,4}}},
@@ -21,13 +10,6 @@ import java.util.UUID;
  * model's value.
  */
 final class ArrayLiteral {
-
-    private static final DateTimeFormatter LOCAL = new DateTimeFormatterBuilder()
-            .append(DateTimeFormatter.ISO_LOCAL_DATE).appendLiteral(' ').append(DateTimeFormatter.ISO_LOCAL_TIME)
-            .toFormatter();
-    private static final DateTimeFormatter OFFSET = new DateTimeFormatterBuilder()
-            .append(LOCAL).appendPattern("[XXXXX][XXX][X]").parseDefaulting(ChronoField.OFFSET_SECONDS, 0)
-            .toFormatter();
 
     private final String text;
     private final String elementType;
@@ -112,30 +94,6 @@ final class ArrayLiteral {
     }
 
     private Object element(String s) {
-        return switch (elementType) {
-            case "int2" -> Short.valueOf(s);
-            case "int4" -> Integer.valueOf(s);
-            case "int8" -> Long.valueOf(s);
-            case "numeric" -> ColumnDecoder.numeric(s);
-            case "float4" -> Float.valueOf(s);
-            case "float8" -> Double.valueOf(s);
-            case "bool" -> s.equals("t") || s.equals("true");
-            case "uuid" -> UUID.fromString(s);
-            case "bytea" -> HexFormat.of().parseHex(s.substring(2));
-            case "date" -> LocalDate.parse(s);
-            case "time" -> LocalTime.parse(s);
-            case "timestamp" -> LocalDateTime.parse(s, LOCAL);
-            case "timestamptz" -> OffsetDateTime.parse(s, OFFSET).toInstant();
-            case "json", "jsonb" -> ColumnDecoder.json(s);
-            default -> s;
-        };
-    }
-
-    private static String floatText(String s) {
-        return switch (s) {
-            case "Infinity" -> "Infinity";
-            case "-Infinity" -> "-Infinity";
-            default -> s;
-        };
+        return TextValues.scalar(elementType, s);
     }
 }
