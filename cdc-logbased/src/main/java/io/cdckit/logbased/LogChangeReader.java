@@ -8,7 +8,6 @@ import io.cdckit.api.Position;
 import io.cdckit.api.SnapshotProgress;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TableId;
-import io.cdckit.api.jdbc.DdlLockWait;
 import io.cdckit.api.jdbc.SourceConnections;
 import io.cdckit.api.spi.ChangeReader;
 import io.cdckit.api.spi.WholeTransactions;
@@ -21,7 +20,6 @@ import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -100,34 +98,14 @@ final class LogChangeReader implements ChangeReader {
             after = null;
         }
         boolean initial = "initial".equals(config.get(CdcConfig.SNAPSHOT_MODE));
-        try (Connection c = connections.borrow()) {
-            LogSetup setup = new LogSetup(c, DdlLockWait.of(config));
-            chunked = setup.serverVersion() >= CHUNKED_SNAPSHOT_VERSION;
-            snapshots.database(c.getCatalog());
-            setup.checkWalLevel();
-            setup.checkReplicationPrivilege();
-            setup.checkTables(config.tables(), config.get(CdcConfig.KEY_COLUMNS));
-            setup.checkSlot(slot);
-            setup.checkSlotUsable(config.name(), slot,
-                    after != null && after.fields().get("lsn") instanceof Long lsn ? lsn : null);
-            setup.warnWhenSlotWalUnlimited(config.name(), slot);
-            if ("full".equals(config.get(LogConfig.REPLICA_IDENTITY))) {
-                setup.useFullReplicaIdentity(config.tables());
-            } else {
-                setup.checkReplicaIdentityDefault(config.tables());
-            }
-            io.cdckit.api.RowFilters filters = io.cdckit.api.RowFilters.of(config);
-            if (!filters.isEmpty() && setup.serverVersion() < 150000) {
-                throw new CdcException("cdc.filter.* needs PostgreSQL 15 or later with cdc.mode=log (publication row "
-                        + "filters); this server runs " + setup.serverVersion() + ". Upgrade, or use cdc.mode=trigger "
-                        + "or timestamp.");
-            }
-            // columns cdc.columns.* leaves out stay on the server where the replica identity allows it
-            java.util.Map<io.cdckit.api.TableId, List<String>> columns =
-                    setup.serverVersion() >= PublicationColumns.MIN_SERVER_VERSION
-                            ? PublicationColumns.of(c, config.tables(), config) : java.util.Map.of();
-            setup.ensurePublication(publication, config.tables(), filters, columns);
+        if (after != null && PgOutputReceiver.ENGINE.equals(after.fields().get(PgOutputReceiver.ENGINE_FIELD))) {
+            throw new CdcException("Source '" + config.name() + "' was captured with cdc.log.engine=pgoutput: its "
+                    + "committed position is an LSN of that engine, which Debezium cannot resume from. Keep "
+                    + "cdc.log.engine=pgoutput, or retire the source with LogState.drop(config) and start it afresh "
+                    + "(a new snapshot with cdc.snapshot.mode=initial).");
         }
+        chunked = LogPreparation.prepare(config, connections, snapshots, slot, publication,
+                LogPreparation.committedLsn(after)) >= CHUNKED_SNAPSHOT_VERSION;
         Map<String, Object> offset = after == null ? null : positionToResume(after, initial);
         if (after == null && chunked && initial) {
             snapshots.begin(config.tables());
@@ -311,7 +289,7 @@ final class LogChangeReader implements ChangeReader {
      */
     @Override
     public Backlog backlog() throws Exception {
-        try (Connection c = connections.borrow()) {
+        try (java.sql.Connection c = connections.borrow()) {
             SlotGuard.SlotState state = SlotGuard.read(c, slot);
             return state == null ? Backlog.UNKNOWN : state.backlog(slot, maxRetainedWal);
         }
