@@ -35,6 +35,7 @@ public final class LogChangeSourceProvider implements ChangeSourceProvider {
     @Override
     public ChangeReader createReader(CdcConfig config, SourceConnections connections) {
         connections.requireUrl("cdc.mode=log");
-        return new LogChangeReader(config, connections);
+        return "pgoutput".equals(config.get(LogConfig.ENGINE)) ? new PgOutputChangeReader(config, connections)
+                : new LogChangeReader(config, connections);
     }
 }

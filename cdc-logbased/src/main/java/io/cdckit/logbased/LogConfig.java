@@ -46,12 +46,18 @@ final class LogConfig {
                     + "slot may keep on the server's disk (from its restart_lsn to the server's current LSN) before "
                     + "health() is DEGRADED, naming this key: a source that stopped or falls behind makes the server "
                     + "keep all WAL since. Sizes take kB, MB, GB or TB (1024-based) or plain bytes.", ByteSize::parse);
+    /** The engine that reads the slot. */
+    static final ConfigKey<String> ENGINE = ConfigKey.choice("cdc.log.engine", "debezium",
+            "debezium: Debezium's embedded engine reads the slot; pgoutput: cdckit's native engine reads the "
+                    + "pgoutput stream itself through pgjdbc (PostgreSQL 14 or later), faster and with the "
+                    + "same events. A source keeps the engine it started with: its committed positions belong "
+                    + "to it, and the other one refuses them.", "debezium", "pgoutput");
     /** Pass-through Debezium properties. */
     static final ConfigKey<String> DEBEZIUM = ConfigKey.prefix("cdc.log.debezium.",
             "Raw Debezium connector and engine properties, for experts: cdc.log.debezium.X=V sets Debezium's X=V "
                     + "and overrides what cdckit sets.");
 
-    static final List<ConfigKey<?>> KEYS = List.of(SLOT, PUBLICATION, REPLICA_IDENTITY, TRANSACTIONS,
+    static final List<ConfigKey<?>> KEYS = List.of(ENGINE, SLOT, PUBLICATION, REPLICA_IDENTITY, TRANSACTIONS,
             HEARTBEAT_INTERVAL, ENGINE_POLL_INTERVAL, SLOT_MAX_RETAINED_WAL, DEBEZIUM);
 
     private LogConfig() {
