@@ -70,6 +70,7 @@ class ChunkedSnapshotTest {
     private CdcConfig config(String name, Map<String, String> extra, TableId... tables) {
         Map<String, String> props = new LinkedHashMap<>();
         props.put("cdc.mode", "log");
+        props.put("cdc.log.engine", TestEngine.NAME);
         props.put("cdc.snapshot.mode", "initial");
         props.putAll(extra);
         return sources.config(name, props, tables);

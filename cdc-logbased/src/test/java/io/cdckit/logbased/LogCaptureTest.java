@@ -50,6 +50,7 @@ class LogCaptureTest {
     private CdcConfig config(String name, Map<String, String> extra, String... tables) {
         Map<String, String> props = new LinkedHashMap<>(extra);
         props.putIfAbsent("cdc.mode", "log");
+        props.putIfAbsent("cdc.log.engine", TestEngine.NAME);
         return sources.config(name, props, java.util.Arrays.stream(tables).map(TableId::parse).toArray(TableId[]::new));
     }
 

@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class LogSetupTest {
 
     private static CdcConfig config(Map<String, String> connection, String name, String tables) {
-        return CdcConfig.builder().putAll(connection).set("cdc.mode", "log").name(name).tables(tables).build();
+        return CdcConfig.builder().putAll(connection).set("cdc.mode", "log").set("cdc.log.engine", TestEngine.NAME).name(name).tables(tables).build();
     }
 
     private static void assertStartFails(CdcConfig config, String... fragments) {
@@ -77,10 +77,21 @@ class LogSetupTest {
     }
 
     @Test
-    void tableNameEndingInQuoteIsRejectedBeforeDebeziumWouldStopOnIt(TestDatabase db) {
+    void tableNameEndingInQuoteIsRejectedBeforeDebeziumWouldStopOnIt(TestDatabase db) throws Exception {
         db.execute("CREATE TABLE \"Order \"\"Lines\"\"\" (id int PRIMARY KEY)");
-        assertStartFails(config(db.cdcProperties(), "quoted", "public.\"Order \"\"Lines\"\"\""),
-                "start or end with a double quote", "cdc.mode=trigger");
+        CdcConfig config = config(db.cdcProperties(), "quoted", "public.\"Order \"\"Lines\"\"\"");
+        if (!TestEngine.pgoutput()) {
+            assertStartFails(config, "start or end with a double quote", "cdc.mode=trigger");
+            return;
+        }
+        // the native engine reads such names: the change arrives
+        java.util.List<io.cdckit.api.ChangeEvent> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ChangeSource source = ChangeSources.create(config)) {
+            source.start(received::addAll);
+            db.execute("INSERT INTO \"Order \"\"Lines\"\"\" (id) VALUES (1)");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> received.size() == 1);
+            assertThat(received.get(0).table().table()).isEqualTo("Order \"Lines\"");
+        }
     }
 
     @Test
@@ -104,7 +115,7 @@ class LogSetupTest {
                     pid = rs.getInt(1);
                 }
             }
-            CdcConfig config = CdcConfig.builder().putAll(db.cdcProperties()).set("cdc.mode", "log").name("held")
+            CdcConfig config = CdcConfig.builder().putAll(db.cdcProperties()).set("cdc.mode", "log").set("cdc.log.engine", TestEngine.NAME).name("held")
                     .tables("public.held").set("cdc.ddl.lock-timeout", "300ms").set("cdc.ddl.lock-attempts", "1")
                     .build();
             assertStartFails(config, "set REPLICA IDENTITY FULL on public.held", "pid " + pid,

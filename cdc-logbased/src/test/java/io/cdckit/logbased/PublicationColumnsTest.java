@@ -35,7 +35,7 @@ class PublicationColumnsTest {
                 "CREATE TABLE " + full.quoted() + " (id int PRIMARY KEY, name text, ssn text)",
                 "ALTER TABLE " + full.quoted() + " REPLICA IDENTITY FULL");
         try (TestSources sources = new TestSources(db)) {
-            CdcConfig config = sources.config("pubcols", Map.of("cdc.mode", "log",
+            CdcConfig config = sources.config("pubcols", Map.of("cdc.mode", "log", "cdc.log.engine", TestEngine.NAME,
                     "cdc.log.replica-identity", "default",
                     "cdc.columns.exclude", keyed + ":ssn;" + full + ":ssn",
                     "cdc.columns.include", keyed + ":name,ssn"), keyed, full);

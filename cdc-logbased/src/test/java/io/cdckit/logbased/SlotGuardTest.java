@@ -58,6 +58,7 @@ class SlotGuardTest {
     private CdcConfig config(String name, Map<String, String> extra, String table) {
         Map<String, String> props = new LinkedHashMap<>(extra);
         props.putIfAbsent("cdc.mode", "log");
+        props.putIfAbsent("cdc.log.engine", TestEngine.NAME);
         return sources.config(name, props, TableId.parse(table));
     }
 

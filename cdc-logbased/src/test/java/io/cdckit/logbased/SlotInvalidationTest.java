@@ -100,6 +100,7 @@ class SlotInvalidationTest {
     private CdcConfig config(String name, Path offsets, Map<String, String> extra) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("cdc.mode", "log");
+        p.put("cdc.log.engine", TestEngine.NAME);
         p.put("cdc.name", name);
         p.put("cdc.jdbc.url", cluster.jdbcUrl("guard"));
         p.put("cdc.jdbc.user", cluster.adminUser());
