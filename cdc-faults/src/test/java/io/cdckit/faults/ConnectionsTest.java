@@ -115,7 +115,7 @@ class ConnectionsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void everySessionIsNamedAndClosedWithTheSource(Strategy strategy) {
         Map<String, String> p = properties(strategy, "named");
         p.putAll(db.cdcProperties());
@@ -128,6 +128,9 @@ class ConnectionsTest {
                 .allSatisfy(n -> assertThat(ours(strategy, n, name)).as("session named '%s'", n).isTrue());
         if (strategy == Strategy.LOG) {
             assertThat(open).as("Debezium names its own sessions").anyMatch(n -> n.startsWith("Debezium"));
+        } else if (strategy == Strategy.LOG_PGOUTPUT) {
+            assertThat(open).as("the native engine's replication session is named too")
+                    .filteredOn(n -> n.equals("cdckit:" + name)).hasSizeGreaterThanOrEqualTo(2);
         }
 
         source.close();
@@ -136,7 +139,7 @@ class ConnectionsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void anApplicationsHikariPoolServesTheSourceAndStaysOpen(Strategy strategy) throws Exception {
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(db.jdbcUrl());
@@ -182,7 +185,7 @@ class ConnectionsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void aRotatedPasswordIsAskedForWhenTheSourceReconnects(Strategy strategy) throws Exception {
         String role = "rotating_" + strategy.name().toLowerCase();
         db.execute("DROP ROLE IF EXISTS " + role,

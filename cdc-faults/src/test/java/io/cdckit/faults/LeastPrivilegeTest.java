@@ -195,7 +195,7 @@ class LeastPrivilegeTest {
                     "GRANT SELECT, DELETE ON cdckit.change_log TO {role}",
                     "GRANT SELECT ON cdckit.consumer, cdckit.installation TO {role}");
         } else {
-            createRole("nosel", strategy == Strategy.LOG ? "REPLICATION" : "", "GRANT pg_read_all_stats TO {role}",
+            createRole("nosel", strategy.log() ? "REPLICATION" : "", "GRANT pg_read_all_stats TO {role}",
                     "GRANT CREATE ON DATABASE " + TableId.quote(db.name()) + " TO {role}");
         }
         CdcConfig config = config(role, strategy, strategy.trigger() ? "nosel_t" + n : "nosel_" + n,

@@ -121,7 +121,7 @@ class SecretsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void aRefusedLoginNamesTheFixWithoutThePassword(Strategy strategy) {
         Map<String, String> configured = base(strategy);
         configured.put("cdc.jdbc.url", db.jdbcUrl());
@@ -158,7 +158,7 @@ class SecretsTest {
      * while starting, running and closing never shows the secret (checked after each test).
      */
     @ParameterizedTest
-    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void aRunningSourceLogsNoSecret(Strategy strategy) {
         String role = "secret_" + strategy.name().toLowerCase();
         db.execute("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN SUPERUSER PASSWORD '" + SECRET + "'");

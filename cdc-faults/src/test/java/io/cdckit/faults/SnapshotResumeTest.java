@@ -100,7 +100,7 @@ class SnapshotResumeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void aKilledCaptureResumesItsSnapshotAtTheChunkItWasIn(Strategy strategy, @TempDir Path dir) throws Exception {
         int rows = 60_000;
         TableId t = table("resumed", rows);

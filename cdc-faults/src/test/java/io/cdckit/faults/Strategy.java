@@ -7,6 +7,8 @@ enum Strategy {
 
     /** pgoutput through Debezium, REPLICA IDENTITY FULL. */
     LOG(true, Map.of("cdc.mode", "log")),
+    /** pgoutput read by cdckit's native engine, REPLICA IDENTITY FULL. */
+    LOG_PGOUTPUT(true, Map.of("cdc.mode", "log", "cdc.log.engine", "pgoutput")),
     /** Row-level triggers and the change log. */
     TRIGGER_ROW(true, Map.of("cdc.mode", "trigger", "cdc.trigger.install", "true", "cdc.trigger.flavour", "row")),
     /** Statement-level triggers with transition tables and the change log. */
@@ -22,6 +24,11 @@ enum Strategy {
     Strategy(boolean seesEveryChange, Map<String, String> properties) {
         this.seesEveryChange = seesEveryChange;
         this.properties = properties;
+    }
+
+    /** True for the log strategy, whichever engine reads the slot. */
+    boolean log() {
+        return this == LOG || this == LOG_PGOUTPUT;
     }
 
     /** True for the trigger strategy's flavours. */

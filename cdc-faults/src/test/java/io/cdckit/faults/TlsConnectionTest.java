@@ -153,7 +153,7 @@ class TlsConnectionTest {
     // ---- the tests ----
 
     @ParameterizedTest
-    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void everySessionOfTheSourceVerifiesTheServerAndIsEncrypted(Strategy strategy) throws SQLException {
         TableId table = new TableId("public", "tls_" + strategy.name().toLowerCase());
         createTable(table);
@@ -176,6 +176,11 @@ class TlsConnectionTest {
             List<Session> open = sessions();
             assertThat(open).as("sessions of the running source")
                     .anyMatch(s -> s.applicationName().equals("cdckit:" + name));
+            if (strategy.log()) {
+                Integer walsender = slotPid(name + "_slot");
+                assertThat(walsender).as("the walsender of the slot").isNotNull();
+                assertThat(open).as("the walsender of the slot").anyMatch(s -> s.pid() == walsender && s.walsender());
+            }
             if (strategy == Strategy.LOG) {
                 Integer walsender = slotPid(name + "_slot");
                 assertThat(walsender).as("the walsender of the slot").isNotNull();
@@ -194,7 +199,7 @@ class TlsConnectionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"LOG", "TRIGGER_ROW", "TIMESTAMP"})
+    @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void aWrongRootCertificateFailsStartNamingTheTlsSettings(Strategy strategy) throws SQLException {
         TableId table = new TableId("public", "wrong_root_" + strategy.name().toLowerCase());
         createTable(table);
@@ -220,7 +225,7 @@ class TlsConnectionTest {
                 .as("threads of the failed source").filteredOn(Thread::isAlive)
                 .noneMatch(t -> t.getName().contains(name)));
         assertThat(sessions()).as("sessions of the failed source").isEmpty();
-        if (strategy == Strategy.LOG) {
+        if (strategy.log()) {
             assertThat(slotPid(name + "_slot")).as("no walsender reads the slot").isNull();
         }
     }
@@ -280,7 +285,7 @@ class TlsConnectionTest {
         p.put("cdc.tables", table.toString());
         p.put("cdc.snapshot.mode", "never");
         p.put("cdc.poll.interval", "20ms");
-        if (strategy == Strategy.LOG) {
+        if (strategy.log()) {
             p.put("cdc.log.slot", name + "_slot");
         }
         return p;
@@ -289,6 +294,7 @@ class TlsConnectionTest {
     private static boolean ours(Strategy strategy, Session s, String name) {
         return s.applicationName().equals("cdckit:" + name)
                 || (strategy == Strategy.LOG && (s.applicationName().startsWith("Debezium") || s.walsender()));
+        // the native engine names every session, its walsender included
     }
 
     private static void createTable(TableId table) throws SQLException {
