@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * The strategies the benchmarks compare, by their {@code @Param} names: {@code none} (no capture,
- * the baseline), cdckit's {@code log}, {@code trigger-row}, {@code trigger-statement} and
+ * the baseline), cdckit's {@code log} (Debezium's engine inside), {@code log-pgoutput} (its native
+ * engine), {@code trigger-row}, {@code trigger-statement} and
  * {@code timestamp}, and {@code debezium-raw} (Debezium's embedded engine without cdckit).
  * {@code trigger-row-nonotify} and {@code trigger-statement-nonotify} are the trigger flavours with
  * {@code cdc.trigger.notify=false} (no NOTIFY; the reader polls), to measure what the NOTIFY costs writers.
@@ -21,6 +22,7 @@ import java.util.Map;
 enum Strategy {
     NONE("none"),
     LOG("log"),
+    LOG_PGOUTPUT("log-pgoutput"),
     TRIGGER_ROW("trigger-row"),
     TRIGGER_STATEMENT("trigger-statement"),
     TRIGGER_ROW_NONOTIFY("trigger-row-nonotify"),
@@ -50,14 +52,14 @@ enum Strategy {
             }
         }
         throw new IllegalArgumentException("Unknown strategy '" + paramName
-                + "': use none, log, trigger-row, trigger-statement, "
+                + "': use none, log, log-pgoutput, trigger-row, trigger-statement, "
                 + "trigger-row-nonotify, trigger-statement-nonotify, trigger-row-unread, trigger-statement-unread, "
                 + "trigger-classic, trigger-noop, trigger-floor, timestamp or debezium-raw");
     }
 
     /** Whether events carry the commit time ({@code source.tsMs}), so latency is measured from it. */
     boolean knowsCommitTime() {
-        return this == LOG || this == DEBEZIUM_RAW;
+        return this == LOG || this == LOG_PGOUTPUT || this == DEBEZIUM_RAW;
     }
 
     /** The cdckit configuration of this strategy for {@code table}, without the connection keys. */
@@ -69,6 +71,10 @@ enum Strategy {
         p.put("cdc.offset.store", "memory");
         switch (this) {
             case LOG -> p.put("cdc.mode", "log");
+            case LOG_PGOUTPUT -> {
+                p.put("cdc.mode", "log");
+                p.put("cdc.log.engine", "pgoutput");
+            }
             case TRIGGER_ROW, TRIGGER_ROW_UNREAD -> {
                 p.put("cdc.mode", "trigger");
                 p.put("cdc.trigger.flavour", "row");

@@ -78,6 +78,10 @@ final class TextValues {
     }
 
     private static LocalDateTime timestamp(String s) {
+        IsoText t = IsoText.parse(s, false);
+        if (t != null) {
+            return LocalDateTime.of(t.year, t.month, t.day, t.hour, t.minute, t.second, t.nanos);
+        }
         return switch (s) {
             case "infinity" -> LocalDateTime.MAX;
             case "-infinity" -> LocalDateTime.MIN;
@@ -87,6 +91,12 @@ final class TextValues {
     }
 
     private static Instant timestamptz(String s) {
+        IsoText iso = IsoText.parse(s, true);
+        if (iso != null) {
+            long day = LocalDate.of(iso.year, iso.month, iso.day).toEpochDay();
+            long seconds = day * 86_400 + iso.hour * 3600L + iso.minute * 60L + iso.second - iso.offsetSeconds;
+            return Instant.ofEpochSecond(seconds, iso.nanos);
+        }
         return switch (s) {
             case "infinity" -> OffsetDateTime.MAX.toInstant();
             case "-infinity" -> OffsetDateTime.MIN.toInstant();
@@ -98,6 +108,100 @@ final class TextValues {
                 yield OffsetDateTime.parse(s, OFFSET).toInstant();
             }
         };
+    }
+
+    /**
+     * The common form of PostgreSQL's ISO output, {@code YYYY-MM-DD HH:MM:SS[.f]} and, with an
+     * offset, {@code ±HH[:MM[:SS]]}, read without a formatter (a formatter costs several times
+     * more, and every change of a table with timestamps has some). Anything else (a year past
+     * 9999, BC, infinity) is left to the formatter: {@link #parse} returns null.
+     */
+    private static final class IsoText {
+        int year;
+        int month;
+        int day;
+        int hour;
+        int minute;
+        int second;
+        int nanos;
+        int offsetSeconds;
+
+        static IsoText parse(String s, boolean withOffset) {
+            int n = s.length();
+            if (n < 19 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != ' ' || s.charAt(13) != ':'
+                    || s.charAt(16) != ':') {
+                return null;
+            }
+            IsoText t = new IsoText();
+            t.year = digits(s, 0, 4);
+            t.month = digits(s, 5, 2);
+            t.day = digits(s, 8, 2);
+            t.hour = digits(s, 11, 2);
+            t.minute = digits(s, 14, 2);
+            t.second = digits(s, 17, 2);
+            if ((t.year | t.month | t.day | t.hour | t.minute | t.second) < 0) {
+                return null;
+            }
+            int i = 19;
+            if (i < n && s.charAt(i) == '.') {
+                int start = ++i;
+                int nanos = 0;
+                while (i < n && i - start < 9 && Character.isDigit(s.charAt(i))) {
+                    nanos = nanos * 10 + (s.charAt(i) - '0');
+                    i++;
+                }
+                if (i == start) {
+                    return null;
+                }
+                for (int k = i - start; k < 9; k++) {
+                    nanos *= 10;
+                }
+                t.nanos = nanos;
+            }
+            if (!withOffset) {
+                return i == n ? t : null;
+            }
+            if (i >= n || (s.charAt(i) != '+' && s.charAt(i) != '-')) {
+                return null;
+            }
+            int sign = s.charAt(i) == '-' ? -1 : 1;
+            int[] parts = new int[3];
+            int part = 0;
+            i++;
+            while (true) {
+                int v = digits(s, i, 2);
+                if (v < 0 || part == 3) {
+                    return null;
+                }
+                parts[part++] = v;
+                i += 2;
+                if (i == n) {
+                    break;
+                }
+                if (s.charAt(i) != ':') {
+                    return null;
+                }
+                i++;
+            }
+            t.offsetSeconds = sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]);
+            return t;
+        }
+
+        /** The value of {@code count} decimal digits at {@code from}, or -1. */
+        private static int digits(String s, int from, int count) {
+            if (from + count > s.length()) {
+                return -1;
+            }
+            int v = 0;
+            for (int i = from; i < from + count; i++) {
+                char c = s.charAt(i);
+                if (c < '0' || c > '9') {
+                    return -1;
+                }
+                v = v * 10 + (c - '0');
+            }
+            return v;
+        }
     }
 
     /** Year n BC is year 1 - n in the proleptic calendar java.time uses. */
