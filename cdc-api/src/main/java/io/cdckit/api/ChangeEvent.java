@@ -53,8 +53,8 @@ public record ChangeEvent(Op op, Map<String, Object> before, Map<String, Object>
     }
 
     private static Map<String, Object> freeze(Map<String, Object> m) {
-        if (m == null) {
-            return null;
+        if (m == null || HandedOver.is(m)) {
+            return m;
         }
         return Collections.unmodifiableMap(new LinkedHashMap<>(m));
     }

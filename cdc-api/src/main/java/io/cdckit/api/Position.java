@@ -18,14 +18,16 @@ import java.util.Objects;
  */
 public record Position(Map<String, Object> fields) {
 
-    /** Copies the fields, checking that every value is a JSON scalar. */
+    /** Copies the fields (unless they were {@link HandedOver}), checking that every value is a JSON scalar. */
     public Position {
         Objects.requireNonNull(fields, "fields");
-        Map<String, Object> copy = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : fields.entrySet()) {
-            copy.put(Objects.requireNonNull(e.getKey(), "field name"), normalise(e.getKey(), e.getValue()));
+        if (!HandedOver.is(fields) || !normalised(fields)) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : fields.entrySet()) {
+                copy.put(Objects.requireNonNull(e.getKey(), "field name"), normalise(e.getKey(), e.getValue()));
+            }
+            fields = Collections.unmodifiableMap(copy);
         }
-        fields = Collections.unmodifiableMap(copy);
     }
 
     /** A position with one field. */
@@ -56,6 +58,17 @@ public record Position(Map<String, Object> fields) {
     public String getString(String name) {
         Object v = fields.get(name);
         return v == null ? null : v.toString();
+    }
+
+    /** True when every field of a map handed over is already as {@link #normalise} leaves it. */
+    private static boolean normalised(Map<String, Object> fields) {
+        for (Map.Entry<String, Object> e : fields.entrySet()) {
+            Object v = e.getValue();
+            if (e.getKey() == null || !(v == null || v instanceof String || v instanceof Long || v instanceof Boolean)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Object normalise(String name, Object value) {

@@ -1,6 +1,7 @@
 package io.cdckit.logbased;
 
 import io.cdckit.api.CdckitVersion;
+import io.cdckit.api.HandedOver;
 import io.cdckit.api.Op;
 import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
@@ -379,8 +380,9 @@ final class PgOutputReceiver implements AutoCloseable {
                 SourceInfo.SNAPSHOT_FALSE, database, rel.id().schema(), rel.id().table(), xid, lsn, null,
                 "[\"" + commitLsn + "\",\"" + lsn + "\"]");
         TransactionInfo tx = transactionMetadata ? new TransactionInfo(Long.toString(xid), index, tableOrder) : null;
-        put(new ChangeItem(new RecordConverter.Change(op, before, after, key, source, System.currentTimeMillis(), tx,
-                offset(lsn))));
+        put(new ChangeItem(new RecordConverter.Change(op, before == null ? null : HandedOver.map(before),
+                after == null ? null : HandedOver.map(after), key == null ? null : HandedOver.map(key), source,
+                System.currentTimeMillis(), tx, offset(lsn))));
     }
 
     /** The position fields of what the stream holds at {@code lsn} in the current transaction. */

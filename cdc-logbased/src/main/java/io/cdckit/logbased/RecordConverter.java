@@ -2,6 +2,7 @@ package io.cdckit.logbased;
 
 import io.cdckit.api.CdckitVersion;
 import io.cdckit.api.ChangeEvent;
+import io.cdckit.api.HandedOver;
 import io.cdckit.api.Op;
 import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
@@ -39,9 +40,11 @@ final class RecordConverter {
 
         /** The event, its position being the offset with {@code extra} fields added. */
         ChangeEvent event(Map<String, Object> extra) {
-            Map<String, Object> fields = new LinkedHashMap<>(offset);
+            Map<String, Object> fields = new LinkedHashMap<>(offset.size() + extra.size() + 4);
+            fields.putAll(offset);
             fields.putAll(extra);
-            return new ChangeEvent(op, before, after, key, source, tsMs, transaction, new Position(fields));
+            return new ChangeEvent(op, before, after, key, source, tsMs, transaction,
+                    new Position(HandedOver.map(fields)));
         }
     }
 
@@ -106,8 +109,9 @@ final class RecordConverter {
                 src.getString("table"), optionalLong(src, "txId"), optionalLong(src, "lsn"),
                 optionalLong(src, "xmin"), optionalString(src, "sequence"));
         Long tsMs = value.getInt64("ts_ms");
-        return new Change(op, op == Op.TRUNCATE ? null : before, op == Op.TRUNCATE ? null : after,
-                op == Op.TRUNCATE ? null : key, source, tsMs == null ? System.currentTimeMillis() : tsMs,
+        return new Change(op, op == Op.TRUNCATE || before == null ? null : HandedOver.map(before),
+                op == Op.TRUNCATE || after == null ? null : HandedOver.map(after),
+                op == Op.TRUNCATE || key == null ? null : HandedOver.map(key), source, tsMs == null ? System.currentTimeMillis() : tsMs,
                 transaction(value, source.txId()), offsetFields(record.sourceOffset()));
     }
 

@@ -54,7 +54,7 @@ public final class ColumnDecoder {
         for (int i = first; i <= md.getColumnCount(); i++) {
             row.put(md.getColumnLabel(i), decode(rs, i));
         }
-        return Collections.unmodifiableMap(row);
+        return io.cdckit.api.HandedOver.map(row);
     }
 
     /** One column of the current row as a typed value. */

@@ -9,7 +9,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -189,7 +188,7 @@ public record TableSchema(TableId id, List<Column> columns, List<String> primary
         for (String k : primaryKey) {
             key.put(k, row.get(k));
         }
-        return Collections.unmodifiableMap(key);
+        return io.cdckit.api.HandedOver.map(key);
     }
 
     /** The column called {@code name}, or null. */
