@@ -74,6 +74,8 @@ final class TimestampChangeReader implements ChangeReader {
     private Position startPosition;
     /** When the reader last woke from waiting out its poll interval (System.nanoTime). */
     private long lastWake;
+    /** While a snapshot runs: when the tables are read again (System.nanoTime). */
+    private long nextStreamRead = System.nanoTime();
     /** The first poll waits until then (System.nanoTime); null once it ran. */
     private Long firstPollAt;
 
@@ -195,19 +197,28 @@ final class TimestampChangeReader implements ChangeReader {
             // the rest of the chunk read last, before anything is read again
             return takeChunkRows(maxEvents);
         }
-        List<ChangeEvent> events = readTables(maxEvents);
-        pollsSinceReconcile++;
-        if (shadow != null && events.size() < maxEvents && pollsSinceReconcile >= settings.reconcileEvery()) {
-            pollsSinceReconcile = 0;
-            int before = events.size();
-            reconcile(maxEvents, events);
-            if (events.size() == maxEvents && events.size() > before) {
-                pollsSinceReconcile = settings.reconcileEvery(); // more may be waiting: look again next poll
+        // While a snapshot runs, the tables are read again at most every poll interval, or every time
+        // reading them took, if longer (a table without the index polls want is read whole): chunks
+        // get at least half of the reader's time, so an expensive poll cannot throttle the snapshot.
+        boolean streamDue = !snapshot.running() || System.nanoTime() - nextStreamRead >= 0;
+        List<ChangeEvent> events = new ArrayList<>();
+        if (streamDue) {
+            long started = System.nanoTime();
+            events = readTables(maxEvents);
+            nextStreamRead = System.nanoTime() + Math.max(timeout.toNanos(), System.nanoTime() - started);
+            pollsSinceReconcile++;
+            if (shadow != null && events.size() < maxEvents && pollsSinceReconcile >= settings.reconcileEvery()) {
+                pollsSinceReconcile = 0;
+                int before = events.size();
+                reconcile(maxEvents, events);
+                if (events.size() == maxEvents && events.size() > before) {
+                    pollsSinceReconcile = settings.reconcileEvery(); // more may be waiting: look again next poll
+                }
             }
         }
         boolean chunkRead = false;
         if (snapshot.running()) {
-            // one chunk per cycle, whatever the stream found: neither holds the other back
+            // a chunk per cycle, whatever the stream found: neither holds the other back
             readChunk();
             chunkRead = true;
             events.addAll(takeChunkRows(maxEvents - events.size()));
