@@ -462,6 +462,17 @@ final class PgOutputReceiver implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        // what was committed last is confirmed before leaving, so a restart is not sent it again
+        try {
+            long target = confirmTarget;
+            if (stream != null && !thread.isAlive() && !stream.isClosed() && target > confirmed) {
+                stream.setFlushedLSN(LogSequenceNumber.valueOf(target));
+                stream.setAppliedLSN(LogSequenceNumber.valueOf(target));
+                stream.forceUpdateStatus();
+            }
+        } catch (SQLException e) {
+            LOG.debug("Could not confirm the last position of source '{}' on closing", sourceName, e);
+        }
         // closing the connection ends the stream: a clean CopyDone would wait for the server to drain
         try {
             if (connection != null) {
