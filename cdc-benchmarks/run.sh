@@ -16,6 +16,10 @@
 #   cdc-benchmarks/run.sh suite -p strategy=log,debezium-raw
 #   cdc-benchmarks/run.sh snapshots -p idle=trigger,debezium-initial -p writer=none
 #   cdc-benchmarks/run.sh connect -p rows=100000 -p peers=log+debezium   (+: one interleaved trial)
+# Run apart (their results are described in results/notes.md): LogHandoffBenchmark (the log strategy's
+# hand-off against raw Debezium) and LogEngineBenchmark (the native engine, raw Debezium, the log
+# strategy and pg_recvlogical draining the same kind of backlog), e.g.
+#   (cd cdc-benchmarks && java -jar target/benchmarks.jar LogEngineBenchmark -rf json -rff results/engines-<date>.json)
 # The benchmarks start their own throwaway PostgreSQL (see README.md, Requirements), or use
 # CDC_TEST_JDBC_URL.
 set -euo pipefail
@@ -39,7 +43,7 @@ if [ "$part" = suite ] || [ "$part" = all ]; then
   started=$(date +%s)
   # the annotations' settings are the short suite: one fork per benchmark, few short iterations
   (cd cdc-benchmarks && java -jar target/benchmarks.jar 'io\.cdckit\.benchmarks\..*Benchmark\.' \
-    -e 'io\.cdckit\.benchmarks\.(SnapshotBenchmark|ConnectBenchmark|LogHandoffBenchmark)\.' -rf json -rff "results/$stamp.json" "$@")
+    -e 'io\.cdckit\.benchmarks\.(SnapshotBenchmark|ConnectBenchmark|LogHandoffBenchmark|LogEngineBenchmark)\.' -rf json -rff "results/$stamp.json" "$@")
   echo "run.sh: suite took $(( ($(date +%s) - started) / 60 )) min"
 fi
 

@@ -51,13 +51,13 @@ public final class BenchmarkReport {
     private static final String MEMORY = "MemoryBenchmark";
     private static final List<String> WRITE_OPS = List.of("insertBatch", "updateBatch", "insertSingle", "updateSingle",
             "deleteSingle");
-    private static final List<String> WRITE_STRATEGIES = List.of("none", "log", "trigger-row", "trigger-statement",
-            "timestamp");
+    private static final List<String> WRITE_STRATEGIES = List.of("none", "log", "log-pgoutput", "trigger-row",
+            "trigger-statement", "timestamp");
     private static final String TRIGGERS_ALONE = "TriggerWriterBenchmark";
     /** The counter prefixes of {@code TriggerWriterBenchmark}'s variants and their column names. */
     private static final Map<String, String> ALONE_VARIANTS = aloneVariants();
-    private static final List<String> CAPTURE_STRATEGIES = List.of("log", "debezium-raw", "trigger-row",
-            "trigger-statement", "timestamp");
+    private static final List<String> CAPTURE_STRATEGIES = List.of("log", "log-pgoutput", "debezium-raw",
+            "trigger-row", "trigger-statement", "timestamp");
     private static final String SNAPSHOT = "SnapshotBenchmark";
     /** cdckit's snapshots with a target, at the default chunk size. */
     private static final List<SnapshotVariant> SNAPSHOT_STRATEGIES = List.of(SnapshotVariant.LOG,

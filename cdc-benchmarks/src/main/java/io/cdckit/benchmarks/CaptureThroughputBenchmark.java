@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
 public class CaptureThroughputBenchmark {
 
-    @Param({"none", "log", "trigger-row", "trigger-statement", "timestamp", "debezium-raw"})
+    @Param({"none", "log", "log-pgoutput", "trigger-row", "trigger-statement", "timestamp", "debezium-raw"})
     public String strategy;
 
     @Param("100000")

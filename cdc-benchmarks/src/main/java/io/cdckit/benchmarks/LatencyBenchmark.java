@@ -38,7 +38,7 @@ import java.util.concurrent.locks.LockSupport;
 @Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
 public class LatencyBenchmark {
 
-    @Param({"log", "trigger-row", "trigger-statement", "timestamp", "debezium-raw"})
+    @Param({"log", "log-pgoutput", "trigger-row", "trigger-statement", "timestamp", "debezium-raw"})
     public String strategy;
 
     @Param("1000")

@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
 public class MemoryBenchmark {
 
-    @Param({"log", "trigger-row", "trigger-statement", "timestamp", "debezium-raw"})
+    @Param({"log", "log-pgoutput", "trigger-row", "trigger-statement", "timestamp", "debezium-raw"})
     public String strategy;
 
     @Param("1000000")

@@ -45,7 +45,7 @@ public class WriteOverheadBenchmark {
 
     static final int BATCH = 1000;
 
-    @Param({"none", "log", "trigger-row", "trigger-statement", "timestamp"})
+    @Param({"none", "log", "log-pgoutput", "trigger-row", "trigger-statement", "timestamp"})
     public String strategy;
 
     /** Rows in the table before capture starts; updates work on these. */
