@@ -87,12 +87,25 @@ class ChunkedSnapshotTest {
         }
     }
 
+    /**
+     * The longer fault run ({@code -Dcdckit.faults.long=true}) snapshots a million rows with each key
+     * on every strategy, log engine and trigger flavour. The default run keeps CI short: a million
+     * rows with the composite key for log and trigger, 300 000 for timestamp polling, and the text
+     * key at 100 000 rows on each.
+     */
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (Strategy s : List.of(Strategy.LOG, Strategy.TRIGGER_ROW, Strategy.TIMESTAMP)) {
-            // timestamp: key reconciliation over a million keys takes seconds a run and slows the snapshot
-            // several times over; its million-row snapshot is measured by the benchmark, tested here smaller
-            out.add(Arguments.of(s, Keys.COMPOSITE, s == Strategy.TIMESTAMP ? 3 * SMALL : LARGE));
+        boolean full = FaultReport.longRun();
+        for (Strategy s : List.of(Strategy.LOG, Strategy.LOG_PGOUTPUT, Strategy.TRIGGER_ROW, Strategy.TRIGGER_STATEMENT,
+                Strategy.TIMESTAMP)) {
+            if (full) {
+                out.add(Arguments.of(s, Keys.COMPOSITE, LARGE));
+                out.add(Arguments.of(s, Keys.TEXT, LARGE));
+                continue;
+            }
+            if (s != Strategy.TRIGGER_STATEMENT && s != Strategy.LOG_PGOUTPUT) {
+                out.add(Arguments.of(s, Keys.COMPOSITE, s == Strategy.TIMESTAMP ? 3 * SMALL : LARGE));
+            }
             out.add(Arguments.of(s, Keys.TEXT, SMALL));
         }
         return out.stream();
@@ -109,6 +122,11 @@ class ChunkedSnapshotTest {
                 "INSERT INTO " + table.quoted() + " (" + keys.keyColumns + ", n, note) SELECT " + keys.keyOf
                         + ", g, 'row ' || g FROM generate_series(1, " + rows + ") g",
                 "ANALYZE " + table.quoted());
+        if (strategy == Strategy.TIMESTAMP && keys == Keys.COMPOSITE) {
+            // the index timestamp polling asks for; the text-keyed table goes without it, so its polls read
+            // the whole table, which must not hold the snapshot back
+            db.execute("CREATE INDEX ON " + table.quoted() + " (updated_at, " + keys.keyColumns + ")");
+        }
         ReplicaVerifier verifier = ReplicaVerifier.create(db::connect, table, "replica");
         closeables.add(verifier);
 
@@ -122,7 +140,7 @@ class ChunkedSnapshotTest {
         p.put("cdc.batch.max-size", "2048");
         p.put("cdc.poll.interval", "20ms");
         if (strategy == Strategy.TIMESTAMP) {
-            // hashing a million keys takes seconds: reconcile now and then, as a large table would be
+            // comparing a million keys takes a while: reconcile now and then, as a large table would be
             p.put("cdc.timestamp.reconcile.every-polls", "200");
         }
         ChangeSource source = ChangeSources.create(CdcConfig.from(p));
@@ -137,6 +155,8 @@ class ChunkedSnapshotTest {
         closeables.add(writers);
         writers.start();
         Set<Long> xmins = new HashSet<>();
+        Long firstXmin = null;
+        Long lastXmin = null;
         long longestTransactionMs = 0;
         long started = System.nanoTime();
         while (source.status().snapshot() != null || reads.get() == 0) {
@@ -144,6 +164,11 @@ class ChunkedSnapshotTest {
             assertThat(Duration.ofNanos(System.nanoTime() - started)).as("snapshot time").isLessThan(WAIT);
             Sample s = sample(name);
             xmins.addAll(s.xmins);
+            if (!s.xmins.isEmpty()) {
+                long oldest = java.util.Collections.min(s.xmins);
+                firstXmin = firstXmin == null ? oldest : firstXmin;
+                lastXmin = oldest;
+            }
             longestTransactionMs = Math.max(longestTransactionMs, s.longestTransactionMs);
             Thread.sleep(50);
         }
@@ -153,10 +178,14 @@ class ChunkedSnapshotTest {
 
         assertThat(writers.writes.get()).as("writes during the snapshot").isPositive();
         assertThat(longestTransactionMs).as("longest transaction of the source while it snapshotted")
-                .isLessThan(10_000);
-        if (rows >= 3 * SMALL) {
-            // a snapshot this long is sampled many times: an xmin held from the start would show as one value
-            assertThat(xmins).as("distinct backend_xmin of the source's sessions: it moves on").hasSizeGreaterThan(1);
+                .isLessThan(5_000);
+        if (xmins.size() > 1) {
+            // the oldest snapshot any session of the source holds moves on: nothing pins the xmin horizon
+            assertThat(lastXmin).as("oldest backend_xmin of the source's sessions, last sample against first")
+                    .isGreaterThan(firstXmin);
+        } else {
+            assertThat(rows).as("a snapshot this long is sampled many times, so backend_xmin must move")
+                    .isLessThan(3 * SMALL);
         }
         assertThat(reads.get()).as("rows read twice are bounded").isLessThanOrEqualTo(rows + writers.inserted.get());
         await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
