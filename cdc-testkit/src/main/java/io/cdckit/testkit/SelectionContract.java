@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * ({@code cdc.filter.*}) with updates moving rows in and out; partitioned tables, whose
  * partitions' changes arrive as the partitioned table's, partitions attached later included.
  */
-public abstract class SelectionContract extends ContractTestSupport {
+public abstract class SelectionContract extends SnapshotKeysContract {
 
     @Test
     void aTableWithoutPrimaryKeyIsKeyedByItsConfiguredKeyColumns() {
