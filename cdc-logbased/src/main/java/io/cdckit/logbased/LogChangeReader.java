@@ -91,12 +91,7 @@ final class LogChangeReader implements ChangeReader {
     public void open(Position committed) throws Exception {
         LogSetup.checkNamesDebeziumCanParse(config.tables());
         Position after = committed;
-        if (after != null && LogState.isRetired(after)) {
-            LOG.info("Source '{}' was retired with LogState.drop ({}): starting afresh on a new slot {} "
-                    + "(cdc.snapshot.mode={})", config.name(), after.fields(), slot,
-                    config.get(CdcConfig.SNAPSHOT_MODE));
-            after = null;
-        }
+        after = LogPreparation.unlessRetired(config, after, slot);
         boolean initial = "initial".equals(config.get(CdcConfig.SNAPSHOT_MODE));
         if (after != null && PgOutputReceiver.ENGINE.equals(after.fields().get(PgOutputReceiver.ENGINE_FIELD))) {
             throw new CdcException("Source '" + config.name() + "' was captured with cdc.log.engine=pgoutput: its "
@@ -289,10 +284,7 @@ final class LogChangeReader implements ChangeReader {
      */
     @Override
     public Backlog backlog() throws Exception {
-        try (java.sql.Connection c = connections.borrow()) {
-            SlotGuard.SlotState state = SlotGuard.read(c, slot);
-            return state == null ? Backlog.UNKNOWN : state.backlog(slot, maxRetainedWal);
-        }
+        return SlotGuard.backlog(connections, slot, maxRetainedWal);
     }
 
     @Override

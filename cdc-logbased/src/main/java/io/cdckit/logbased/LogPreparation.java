@@ -20,6 +20,8 @@ import java.util.Map;
  */
 final class LogPreparation {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LogPreparation.class);
+
     private LogPreparation() {
     }
 
@@ -57,6 +59,20 @@ final class LogPreparation {
             setup.ensurePublication(publication, config.tables(), filters, columns);
             return setup.serverVersion();
         }
+    }
+
+    /**
+     * {@code after}, or null when it is the position {@code LogState.drop} left for a retired
+     * source: the source then starts afresh on a new slot.
+     */
+    static Position unlessRetired(CdcConfig config, Position after, String slot) {
+        if (after != null && LogState.isRetired(after)) {
+            LOG.info("Source '{}' was retired with LogState.drop ({}): starting afresh on a new slot {} "
+                    + "(cdc.snapshot.mode={})", config.name(), after.fields(), slot,
+                    config.get(CdcConfig.SNAPSHOT_MODE));
+            return null;
+        }
+        return after;
     }
 
     /** The LSN a committed position names, or null. */

@@ -61,12 +61,7 @@ final class PgOutputChangeReader implements ChangeReader {
     @Override
     public void open(Position committed) throws Exception {
         Position after = committed;
-        if (after != null && LogState.isRetired(after)) {
-            LOG.info("Source '{}' was retired with LogState.drop ({}): starting afresh on a new slot {} "
-                    + "(cdc.snapshot.mode={})", config.name(), after.fields(), slot,
-                    config.get(CdcConfig.SNAPSHOT_MODE));
-            after = null;
-        }
+        after = LogPreparation.unlessRetired(config, after, slot);
         if (after != null && !PgOutputReceiver.ENGINE.equals(after.fields().get(PgOutputReceiver.ENGINE_FIELD))) {
             throw new CdcException("Source '" + config.name() + "' was captured with cdc.log.engine=debezium: its "
                     + "committed position is a Debezium offset, which the pgoutput engine does not resume from. Keep "
@@ -197,13 +192,10 @@ final class PgOutputChangeReader implements ChangeReader {
         snapshots.request(tables);
     }
 
-    /** The WAL the slot retains and has not had confirmed, as the Debezium engine reports it. */
+    /** The WAL the slot retains and has not had confirmed ({@link SlotGuard#backlog}); any thread. */
     @Override
     public Backlog backlog() throws Exception {
-        try (java.sql.Connection c = connections.borrow()) {
-            SlotGuard.SlotState state = SlotGuard.read(c, slot);
-            return state == null ? Backlog.UNKNOWN : state.backlog(slot, maxRetainedWal);
-        }
+        return SlotGuard.backlog(connections, slot, maxRetainedWal);
     }
 
     @Override

@@ -81,6 +81,18 @@ final class SlotGuard {
         }
     }
 
+    /**
+     * What {@code slot} keeps on the server, from {@code pg_replication_slots} on a borrowed
+     * connection, with the warnings of {@link SlotState#backlog}; unknown when there is no such slot.
+     */
+    static io.cdckit.api.Backlog backlog(io.cdckit.api.jdbc.SourceConnections connections, String slot,
+                                         ByteSize maxRetainedWal) throws SQLException {
+        try (Connection c = connections.borrow()) {
+            SlotState state = read(c, slot);
+            return state == null ? io.cdckit.api.Backlog.UNKNOWN : state.backlog(slot, maxRetainedWal);
+        }
+    }
+
     /** The state of {@code slot}, or null when there is no such slot. */
     static SlotState read(Connection c, String slot) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SLOT_STATE)) {
