@@ -76,6 +76,8 @@ final class TimestampChangeReader implements ChangeReader {
     private long lastWake;
     /** While a snapshot runs: when the tables are read again (System.nanoTime). */
     private long nextStreamRead = System.nanoTime();
+    /** While a snapshot runs: the earliest time of the next key reconciliation (System.nanoTime). */
+    private long nextReconcile = System.nanoTime();
     /** The first poll waits until then (System.nanoTime); null once it ran. */
     private Long firstPollAt;
 
@@ -202,15 +204,21 @@ final class TimestampChangeReader implements ChangeReader {
         // get at least half of the reader's time, so an expensive poll cannot throttle the snapshot.
         boolean streamDue = !snapshot.running() || System.nanoTime() - nextStreamRead >= 0;
         List<ChangeEvent> events = new ArrayList<>();
+        pollsSinceReconcile++;
         if (streamDue) {
             long started = System.nanoTime();
             events = readTables(maxEvents);
             nextStreamRead = System.nanoTime() + Math.max(timeout.toNanos(), System.nanoTime() - started);
-            pollsSinceReconcile++;
-            if (shadow != null && events.size() < maxEvents && pollsSinceReconcile >= settings.reconcileEvery()) {
+            // reconciliation is counted in poll cycles (a chunk each while a snapshot runs), and while a
+            // snapshot runs it waits as long as it took last time, so it cannot crowd the chunks out
+            boolean reconcileDue = pollsSinceReconcile >= settings.reconcileEvery()
+                    && (!snapshot.running() || System.nanoTime() - nextReconcile >= 0);
+            if (shadow != null && events.size() < maxEvents && reconcileDue) {
                 pollsSinceReconcile = 0;
                 int before = events.size();
+                long reconcileStarted = System.nanoTime();
                 reconcile(maxEvents, events);
+                nextReconcile = System.nanoTime() + (System.nanoTime() - reconcileStarted);
                 if (events.size() == maxEvents && events.size() > before) {
                     pollsSinceReconcile = settings.reconcileEvery(); // more may be waiting: look again next poll
                 }
