@@ -79,12 +79,26 @@ class BenchmarksSmokeTest {
     }
 
     @Test
+    void logEnginesAndTheServerDrainTheSameBacklog() throws Exception {
+        Collection<RunResult> results = new Runner(tiny(LogEngineBenchmark.class.getName() + "\\.")
+                .param("rows", "2000")
+                .param("rowsPerTransaction", "500")
+                .build()).run();
+        assertThat(results).hasSize(1);
+        RunResult r = results.iterator().next();
+        for (String counter : List.of("nativeEventsPerSecond", "rawDebeziumEventsPerSecond", "logEventsPerSecond",
+                "serverRowsPerSecond", "nativeToRawDebezium", "nativeToServer")) {
+            assertThat(r.getSecondaryResults().get(counter).getScore()).as(counter).isPositive();
+        }
+    }
+
+    @Test
     void captureThroughputOfEveryStrategy() throws Exception {
         Collection<RunResult> results = new Runner(tiny(CaptureThroughputBenchmark.class.getName() + "\\.")
                 .param("rows", "2000")
                 .param("rowsPerTransaction", "500")
                 .build()).run();
-        assertThat(results).hasSize(6);
+        assertThat(results).hasSize(7);
         for (RunResult r : results) {
             String counter = "none".equals(r.getParams().getParam("strategy")) ? "writerRowsPerSecond" : "eventsPerSecond";
             assertThat(r.getSecondaryResults().get(counter).getScore()).as(label(r)).isPositive();
@@ -97,7 +111,7 @@ class BenchmarksSmokeTest {
                 .param("rate", "200")
                 .param("seconds", "1")
                 .build()).run();
-        assertThat(results).hasSize(5);
+        assertThat(results).hasSize(6);
         results.forEach(r -> assertThat(r.getSecondaryResults().get("maxMs").getScore()).as(label(r)).isPositive());
     }
 
@@ -107,7 +121,7 @@ class BenchmarksSmokeTest {
                 .param("rows", "3000")
                 .param("rowsPerTransaction", "1000")
                 .build()).run();
-        assertThat(results).hasSize(5);
+        assertThat(results).hasSize(6);
         results.forEach(r -> assertThat(r.getSecondaryResults().get("peakHeapUsedMb").getScore()).as(label(r)).isPositive());
     }
 
