@@ -102,7 +102,7 @@ class SnapshotResumeTest {
     @ParameterizedTest
     @EnumSource(names = {"LOG", "LOG_PGOUTPUT", "TRIGGER_ROW", "TIMESTAMP"})
     void aKilledCaptureResumesItsSnapshotAtTheChunkItWasIn(Strategy strategy, @TempDir Path dir) throws Exception {
-        int rows = 60_000;
+        int rows = 30_000;
         TableId t = table("resumed", rows);
         ReplicaVerifier verifier = ReplicaVerifier.create(db::connect, t, "replica_resumed");
         closeables.add(verifier);
