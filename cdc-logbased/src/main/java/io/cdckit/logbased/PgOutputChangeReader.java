@@ -85,7 +85,7 @@ final class PgOutputChangeReader implements ChangeReader {
         }
         boolean metadata = config.get(LogConfig.TRANSACTIONS) && !wholeTransactions;
         int batch = config.get(CdcConfig.BATCH_MAX_SIZE);
-        receiver = new PgOutputReceiver(config.name(), snapshotsDatabase(), connections, slot, publication,
+        receiver = new PgOutputReceiver(config.name(), snapshots.database(), connections, slot, publication,
                 config.get(CdcConfig.KEY_COLUMNS), metadata, config.get(LogConfig.HEARTBEAT_INTERVAL),
                 Math.max(8192, 4 * batch), PgOutputReceiver.Resume.of(after));
         LOG.info("Starting the pgoutput engine for source '{}' on slot {} and publication {}{}", config.name(), slot,
@@ -95,12 +95,6 @@ final class PgOutputChangeReader implements ChangeReader {
             receiver.start();
         } catch (java.sql.SQLException e) {
             throw failure(e, true);
-        }
-    }
-
-    private String snapshotsDatabase() throws java.sql.SQLException {
-        try (java.sql.Connection c = connections.borrow()) {
-            return c.getCatalog();
         }
     }
 

@@ -368,11 +368,7 @@ final class PgOutputReceiver implements AutoCloseable {
         if (skipAll || index <= skipUpTo) {
             return;
         }
-        if (before != null && after == null) {
-            fillUnavailable(before, null);
-        } else if (after != null && before == null) {
-            fillUnavailable(null, after);
-        }
+        fillUnavailable(before, after); // done already for an update's images: nothing left to fill
         Map<String, Object> key = op == Op.TRUNCATE || rel.key().length == 0 ? null
                 : keyOf(rel, op == Op.DELETE ? before : after);
         long tableOrder = tableOrders.merge(rel.id(), 1L, Long::sum);

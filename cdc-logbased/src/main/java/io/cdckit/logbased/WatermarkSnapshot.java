@@ -119,6 +119,11 @@ final class WatermarkSnapshot implements AutoCloseable {
     }
 
     /** The database name the snapshot rows carry in {@code source.db}. */
+    /** The captured database's name, as {@link #database(String)} set it. */
+    String database() {
+        return database;
+    }
+
     void database(String name) {
         this.database = name;
     }
