@@ -50,8 +50,9 @@ final class ConnectValues {
         if (struct == null) {
             return null;
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (Field f : struct.schema().fields()) {
+        List<Field> fields = struct.schema().fields();
+        Map<String, Object> out = new LinkedHashMap<>(fields.size() + fields.size() / 3 + 1);
+        for (Field f : fields) {
             Object raw = struct.get(f);
             out.put(f.name(), isPlaceholder(raw) ? UNAVAILABLE : value(f.schema(), raw));
         }

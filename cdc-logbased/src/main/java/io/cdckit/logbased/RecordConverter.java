@@ -7,6 +7,7 @@ import io.cdckit.api.Op;
 import io.cdckit.api.Position;
 import io.cdckit.api.SourceInfo;
 import io.cdckit.api.TransactionInfo;
+import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -33,15 +34,16 @@ final class RecordConverter {
      * A converted change. The event is built on the reader's thread, when the fields the reader adds
      * to every position (the snapshot's progress, the captured tables) are known.
      *
-     * @param offset the record's source offset, as position fields
+     * @param offset the record's source offset (values as {@link #offsetFields} makes them position fields)
      */
     record Change(Op op, Map<String, Object> before, Map<String, Object> after, Map<String, Object> key,
-                  SourceInfo source, long tsMs, TransactionInfo transaction, Map<String, Object> offset) {
+                  SourceInfo source, long tsMs, TransactionInfo transaction, Map<String, ?> offset) {
 
-        /** The event, its position being the offset with {@code extra} fields added. */
+        /** The event, its position being the offset with {@code extra} fields added: one copy. */
         ChangeEvent event(Map<String, Object> extra) {
-            Map<String, Object> fields = new LinkedHashMap<>(offset.size() + extra.size() + 4);
-            fields.putAll(offset);
+            int n = offset.size() + extra.size();
+            Map<String, Object> fields = new LinkedHashMap<>(n + n / 3 + 1);
+            offset.forEach((k, v) -> fields.put(k, positionValue(v)));
             fields.putAll(extra);
             return new ChangeEvent(op, before, after, key, source, tsMs, transaction,
                     new Position(HandedOver.map(fields)));
@@ -59,6 +61,8 @@ final class RecordConverter {
 
     private final String sourceName;
     private final ConnectValues values;
+    private Envelope lastEnvelope;
+    private Source lastSource;
 
     RecordConverter(String sourceName, String unavailablePlaceholder) {
         this.sourceName = sourceName;
@@ -95,24 +99,66 @@ final class RecordConverter {
                 || !valueSchema.name().endsWith(ENVELOPE)) {
             return null;
         }
-        Op op = op(value.getString("op"));
+        Envelope e = envelope(value.schema());
+        Op op = e.op() == null ? null : op((String) value.get(e.op()));
         if (op == null) {
             return null;
         }
-        Map<String, Object> before = values.row(value.getStruct("before"));
-        Map<String, Object> after = values.row(value.getStruct("after"));
+        Map<String, Object> before = values.row((Struct) get(value, e.before()));
+        Map<String, Object> after = values.row((Struct) get(value, e.after()));
         fillUnavailable(before, after);
         Map<String, Object> key = record.key() instanceof Struct k ? values.row(k) : null;
-        Struct src = value.getStruct("source");
+        Struct src = (Struct) value.get(e.source());
+        Source f = source(src.schema());
         SourceInfo source = new SourceInfo(CdckitVersion.get(), LogChangeSourceProvider.MODE, sourceName,
-                src.getInt64("ts_ms"), snapshot(src), src.getString("db"), src.getString("schema"),
-                src.getString("table"), optionalLong(src, "txId"), optionalLong(src, "lsn"),
-                optionalLong(src, "xmin"), optionalString(src, "sequence"));
-        Long tsMs = value.getInt64("ts_ms");
+                (Long) src.get(f.tsMs()), snapshot(get(src, f.snapshot())), (String) src.get(f.db()),
+                (String) src.get(f.schema()), (String) src.get(f.table()), (Long) get(src, f.txId()),
+                (Long) get(src, f.lsn()), (Long) get(src, f.xmin()), (String) get(src, f.sequence()));
+        Long tsMs = (Long) get(value, e.tsMs());
         return new Change(op, op == Op.TRUNCATE || before == null ? null : HandedOver.map(before),
                 op == Op.TRUNCATE || after == null ? null : HandedOver.map(after),
                 op == Op.TRUNCATE || key == null ? null : HandedOver.map(key), source, tsMs == null ? System.currentTimeMillis() : tsMs,
-                transaction(value, source.txId()), offsetFields(record.sourceOffset()));
+                transaction((Struct) get(value, e.transaction()), source.txId()),
+                record.sourceOffset());
+    }
+
+    /**
+     * The fields of a change envelope, looked up once per schema: a struct's fields by name cost a
+     * hash lookup and a type check each, about as much as converting the row's values.
+     */
+    private record Envelope(Schema of, Field op, Field before, Field after, Field source, Field tsMs,
+                            Field transaction) {
+    }
+
+    /** The fields of Debezium's {@code source} block, looked up once per schema. */
+    private record Source(Schema of, Field tsMs, Field snapshot, Field db, Field schema, Field table,
+                          Field txId, Field lsn, Field xmin, Field sequence) {
+    }
+
+    private Envelope envelope(Schema schema) {
+        Envelope e = lastEnvelope;
+        if (e == null || e.of() != schema) {
+            e = new Envelope(schema, schema.field("op"), schema.field("before"), schema.field("after"),
+                    schema.field("source"), schema.field("ts_ms"), schema.field("transaction"));
+            lastEnvelope = e;
+        }
+        return e;
+    }
+
+    private Source source(Schema schema) {
+        Source f = lastSource;
+        if (f == null || f.of() != schema) {
+            f = new Source(schema, schema.field("ts_ms"), schema.field("snapshot"), schema.field("db"),
+                    schema.field("schema"), schema.field("table"), schema.field("txId"), schema.field("lsn"),
+                    schema.field("xmin"), schema.field("sequence"));
+            lastSource = f;
+        }
+        return f;
+    }
+
+    /** A field's value, null when the schema has no such field. */
+    private static Object get(Struct s, Field field) {
+        return field == null ? null : s.get(field);
     }
 
     /**
@@ -146,10 +192,14 @@ final class RecordConverter {
     /** The offset map of a record as position fields (values are longs, strings and booleans). */
     static Map<String, Object> offsetFields(Map<String, ?> offset) {
         Map<String, Object> fields = new LinkedHashMap<>();
-        offset.forEach((k, v) -> fields.put(k, v == null || v instanceof String || v instanceof Boolean
-                || v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte
-                ? v : v.toString()));
+        offset.forEach((k, v) -> fields.put(k, positionValue(v)));
         return fields;
+    }
+
+    /** An offset value as a position field: numbers, strings and booleans as they are, anything else as text. */
+    private static Object positionValue(Object v) {
+        return v == null || v instanceof String || v instanceof Boolean || v instanceof Long || v instanceof Integer
+                || v instanceof Short || v instanceof Byte ? v : v.toString();
     }
 
     /**
@@ -196,8 +246,7 @@ final class RecordConverter {
         };
     }
 
-    private static String snapshot(Struct source) {
-        Object s = source.get("snapshot");
+    private static String snapshot(Object s) {
         if (s == null) {
             return SourceInfo.SNAPSHOT_FALSE;
         }
@@ -212,11 +261,7 @@ final class RecordConverter {
      * Debezium's transaction block, with the id made the PostgreSQL xid: Debezium's own id
      * ({@code xid:lsn}) carries the LSN of each event, so it differs within one transaction.
      */
-    private static TransactionInfo transaction(Struct value, Long txId) {
-        if (value.schema().field("transaction") == null) {
-            return null;
-        }
-        Struct tx = value.getStruct("transaction");
+    private static TransactionInfo transaction(Struct tx, Long txId) {
         if (tx == null) {
             return null;
         }
@@ -225,11 +270,4 @@ final class RecordConverter {
                 tx.getInt64("data_collection_order"));
     }
 
-    private static Long optionalLong(Struct s, String field) {
-        return s.schema().field(field) == null ? null : s.getInt64(field);
-    }
-
-    private static String optionalString(Struct s, String field) {
-        return s.schema().field(field) == null ? null : s.getString(field);
-    }
 }
