@@ -36,8 +36,8 @@ final class UnreadTriggers extends Capture {
         Connection c = orders.database().connect();
         try {
             try (Statement st = c.createStatement()) {
-                st.execute("SELECT pg_catalog.pg_advisory_lock((pg_catalog.hashtext('cdckit:" + SCHEMA
-                        + ":reading')::bigint << 32) | '" + Orders.TABLE + "'::regclass::oid::bigint)");
+                st.execute("SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext('cdckit:" + SCHEMA
+                        + ":reading'), '" + Orders.TABLE + "'::regclass::oid::int4)");
             }
             checkNoNotify(orders);
         } catch (SQLException | RuntimeException e) {

@@ -18,9 +18,11 @@ final class InstallScript {
 
     /**
      * Version of the installed objects this library writes and reads. 2: images are written with
-     * the output settings the reader reads them with, whatever the writer's session has set.
+     * the output settings the reader reads them with, whatever the writer's session has set. 3:
+     * columns left out and row filters as trigger arguments. 4: the reader's locks keyed by two
+     * {@code int4} (the purpose's hash, the table's oid) and the wake-up decided in one expression.
      */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     /** The trigger functions the install creates, by name (the helpers claim_table and ensure_capture aside). */
     static final List<String> TRIGGER_FUNCTIONS = List.of("audit_changes", "audit_changes_insert",
@@ -199,15 +201,21 @@ final class InstallScript {
         // "reading" lock exclusively while it reads). A transaction that skips it holds the table's
         // "in flight" lock (shared) until it ends, taken first, so the reader, before it waits for
         // notifications, can tell whether such a transaction may still commit (ReaderPresence).
+        // The in-flight lock is only tried: the reader holds it exclusively for an instant while it
+        // checks, and a transaction that does not get it then notifies, which is always safe. One
+        // expression decides it all (CASE evaluates in order): PL/pgSQL sets up every statement and
+        // expression of a trigger function again in each transaction, so a single-row statement
+        // pays for each one.
+        // (in parentheses: PL/pgSQL ends an IF's condition at the first THEN outside them)
+        String wake = "(CASE WHEN pg_catalog.pg_try_advisory_xact_lock_shared(" + lockKey(ReaderPresence.IN_FLIGHT)
+                + ")\n      THEN pg_catalog.pg_try_advisory_xact_lock_shared(" + lockKey(ReaderPresence.READING)
+                + ") ELSE true END)";
+        String sendNotify = "    PERFORM pg_catalog.pg_notify(" + literal(settings.channel()) + ", '');\n  END IF;";
         String notify = settings.notifyReader()
-                ? ("PERFORM pg_catalog.pg_advisory_xact_lock_shared(" + lockKey(ReaderPresence.IN_FLIGHT) + ");\n"
-                + "  IF pg_catalog.pg_try_advisory_xact_lock_shared(" + lockKey(ReaderPresence.READING) + ") THEN\n"
-                + "    PERFORM pg_catalog.pg_notify(" + literal(settings.channel()) + ", '');\n"
-                + "  END IF;")
+                ? "IF " + wake + " THEN\n" + sendNotify
                 : "NULL; -- NOTIFY disabled (cdc.trigger.notify=false)";
         String notifyIfRows = settings.notifyReader()
-                ? "IF n OPERATOR(pg_catalog.>) 0 THEN\n  " + notify.replace("\n", "\n  ")
-                + "\n  END IF;"
+                ? "IF n OPERATOR(pg_catalog.>) 0 AND " + wake + " THEN\n" + sendNotify
                 : notify;
         List<String> sql = new ArrayList<>();
         ImageWriters writers = new ImageWriters(s);
@@ -397,10 +405,14 @@ final class InstallScript {
                   END IF;""".formatted(indented);
     }
 
-    /** The advisory lock key of the captured table (TG_RELID) for the given purpose; see {@link ReaderPresence}. */
+    /**
+     * The two {@code int4} keys of the captured table's (TG_RELID) advisory lock for the given
+     * purpose; see {@link ReaderPresence}. The hash of a constant is computed once, when PL/pgSQL
+     * plans the expression.
+     */
     private String lockKey(String purpose) {
-        return "(pg_catalog.hashtext(" + literal(ReaderPresence.lockName(settings.schema(), purpose))
-                + ")::bigint OPERATOR(pg_catalog.<<) 32) OPERATOR(pg_catalog.|) TG_RELID::bigint";
+        return "pg_catalog.hashtext(" + literal(ReaderPresence.lockName(settings.schema(), purpose))
+                + "), TG_RELID::pg_catalog.int4";
     }
 
     private String function(String name, String comment, String declare, String body) {

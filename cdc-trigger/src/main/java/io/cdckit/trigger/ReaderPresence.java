@@ -16,12 +16,14 @@ import java.util.stream.IntStream;
  * send a NOTIFY (every notifying commit takes a database-wide lock, and the listening connection
  * handles each notification).
  *
- * <p>Two advisory locks per captured table, keyed by the log schema and the table's oid:
+ * <p>Two advisory locks per captured table, keyed by two {@code int4}: the {@code hashtext} of the
+ * log schema and the purpose ({@link #lockName}), and the table's oid:
  * <ul>
  *   <li><b>reading</b>: the reader holds it exclusively while it reads. A trigger sends its NOTIFY
  *       only when it can take it shared (then the reader is waiting, or about to);</li>
  *   <li><b>in flight</b>: every capturing transaction holds it shared until it ends, taken before
- *       it looks at the first one.</li>
+ *       it looks at the first one. A transaction only tries it: the reader holds it exclusively for
+ *       an instant while it checks, and a transaction that does not get it then notifies.</li>
  * </ul>
  * Before the reader waits for a notification it releases its reading locks and then tries the
  * in-flight locks: when it gets them, every transaction that may have skipped its NOTIFY has
@@ -40,17 +42,20 @@ final class ReaderPresence {
     private static final Duration AFTER_TIMEOUT = Duration.ofSeconds(1);
     private static final String LOCK_NOT_AVAILABLE = "55P03";
 
-    private final long[] readingKeys;
-    private final long[] inFlightKeys;
+    private final int reading;
+    private final int inFlight;
+    /** The tables' oids as the triggers' second key ({@code TG_RELID::int4}). */
+    private final int[] relids;
     private final boolean[] held;
     private boolean allHeld;
     private final long[] noWaitUntil;
 
-    private ReaderPresence(long[] readingKeys, long[] inFlightKeys) {
-        this.readingKeys = readingKeys;
-        this.inFlightKeys = inFlightKeys;
-        this.held = new boolean[readingKeys.length];
-        this.noWaitUntil = new long[readingKeys.length];
+    private ReaderPresence(int reading, int inFlight, int[] relids) {
+        this.reading = reading;
+        this.inFlight = inFlight;
+        this.relids = relids;
+        this.held = new boolean[relids.length];
+        this.noWaitUntil = new long[relids.length];
         Arrays.fill(noWaitUntil, System.nanoTime());
     }
 
@@ -72,15 +77,8 @@ final class ReaderPresence {
                 inFlight = rs.getInt(2);
             }
         }
-        long[] r = new long[oids.size()];
-        long[] f = new long[oids.size()];
-        int i = 0;
-        for (long oid : oids) {
-            r[i] = ((long) reading << 32) | (oid & 0xFFFF_FFFFL);
-            f[i] = ((long) inFlight << 32) | (oid & 0xFFFF_FFFFL);
-            i++;
-        }
-        return new ReaderPresence(r, f);
+        int[] relids = oids.stream().mapToInt(Long::intValue).toArray(); // as oid::int4 casts it
+        return new ReaderPresence(reading, inFlight, relids);
     }
 
     /**
@@ -104,12 +102,13 @@ final class ReaderPresence {
             return;
         }
         int[] idx = IntStream.range(0, held.length).filter(i -> !held[i]).toArray();
-        Long[] wanted = Arrays.stream(idx).mapToObj(i -> readingKeys[i]).toArray(Long[]::new);
-        Array keys = c.createArrayOf("bigint", wanted);
+        Integer[] wanted = Arrays.stream(idx).mapToObj(i -> relids[i]).toArray(Integer[]::new);
+        Array keys = c.createArrayOf("int4", wanted);
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT pg_catalog.pg_try_advisory_lock(k) FROM pg_catalog.unnest(?::bigint[]) WITH ORDINALITY AS u(k, n) "
+                "SELECT pg_catalog.pg_try_advisory_lock(?, k) FROM pg_catalog.unnest(?::int4[]) WITH ORDINALITY AS u(k, n) "
                         + "ORDER BY n")) {
-            ps.setArray(1, keys);
+            ps.setInt(1, reading);
+            ps.setArray(2, keys);
             try (ResultSet rs = ps.executeQuery()) {
                 int i = 0;
                 while (rs.next()) {
@@ -148,10 +147,11 @@ final class ReaderPresence {
             }
             c.setAutoCommit(false);
             try (PreparedStatement timeout = c.prepareStatement("SELECT pg_catalog.set_config('lock_timeout', ?, true)");
-                 PreparedStatement lock = c.prepareStatement("SELECT pg_catalog.pg_advisory_lock(?)")) {
+                 PreparedStatement lock = c.prepareStatement("SELECT pg_catalog.pg_advisory_lock(?, ?)")) {
                 timeout.setString(1, left + "ms");
                 timeout.execute();
-                lock.setLong(1, readingKeys[i]);
+                lock.setInt(1, reading);
+                lock.setInt(2, relids[i]);
                 lock.execute();
                 held[i] = true; // a session lock: it stays held after the transaction ends
                 c.commit();
@@ -179,13 +179,14 @@ final class ReaderPresence {
      * @return true when the reader may wait for notifications for its whole poll interval
      */
     boolean idle(Connection c) throws SQLException {
-        Long[] release = IntStream.range(0, held.length).filter(i -> held[i]).mapToObj(i -> readingKeys[i])
-                .toArray(Long[]::new);
+        Integer[] release = IntStream.range(0, held.length).filter(i -> held[i]).mapToObj(i -> relids[i])
+                .toArray(Integer[]::new);
         if (release.length > 0) {
-            Array keys = c.createArrayOf("bigint", release);
+            Array keys = c.createArrayOf("int4", release);
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT pg_catalog.count(pg_catalog.pg_advisory_unlock(k)) FROM pg_catalog.unnest(?::bigint[]) k")) {
-                ps.setArray(1, keys);
+                    "SELECT pg_catalog.count(pg_catalog.pg_advisory_unlock(?, k)) FROM pg_catalog.unnest(?::int4[]) k")) {
+                ps.setInt(1, reading);
+                ps.setArray(2, keys);
                 ps.executeQuery().close();
             } finally {
                 keys.free();
@@ -194,12 +195,14 @@ final class ReaderPresence {
             allHeld = false;
         }
         // only now: a transaction that saw the reading lock held took its in-flight lock before
-        Array keys = c.createArrayOf("bigint", Arrays.stream(inFlightKeys).boxed().toArray(Long[]::new));
+        Array keys = c.createArrayOf("int4", Arrays.stream(relids).boxed().toArray(Integer[]::new));
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT pg_catalog.bool_and(CASE WHEN pg_catalog.pg_try_advisory_lock(k)
-                                                THEN pg_catalog.pg_advisory_unlock(k) ELSE false END)
-                FROM pg_catalog.unnest(?::bigint[]) k""")) {
-            ps.setArray(1, keys);
+                SELECT pg_catalog.bool_and(CASE WHEN pg_catalog.pg_try_advisory_lock(?, k)
+                                                THEN pg_catalog.pg_advisory_unlock(?, k) ELSE false END)
+                FROM pg_catalog.unnest(?::int4[]) k""")) {
+            ps.setInt(1, inFlight);
+            ps.setInt(2, inFlight);
+            ps.setArray(3, keys);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);

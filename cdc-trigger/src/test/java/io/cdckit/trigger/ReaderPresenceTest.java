@@ -1,8 +1,13 @@
 package io.cdckit.trigger;
 
+import io.cdckit.api.CdcConfig;
 import io.cdckit.testkit.PostgresTest;
 import io.cdckit.testkit.TestDatabase;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -19,7 +25,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * The reader's "reading" lock against writers that hold it shared (they are about to notify): the
  * reader queues for it instead of only trying, so that under many writers it still gets it and
- * they stop notifying.
+ * they stop notifying; and the installed triggers' side of the locks.
  */
 @PostgresTest
 class ReaderPresenceTest {
@@ -104,6 +110,77 @@ class ReaderPresenceTest {
         }
     }
 
+    /**
+     * The installed triggers against the reader's locks, for each flavour: they notify while the
+     * reader waits; while it reads they skip the NOTIFY and hold the in-flight lock, so the reader
+     * does not wait long before it looks again; and while the reader checks the in-flight lock
+     * (holding it exclusively for an instant) they notify rather than wait for it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"statement", "row"})
+    void theInstalledTriggersNotifyExactlyWhenTheReaderMayBeWaiting(String flavour, TestDatabase db) throws Exception {
+        String table = "presence_" + flavour;
+        db.execute("CREATE TABLE public." + table + " (id int PRIMARY KEY)");
+        long oid = db.queryForLong("SELECT 'public." + table + "'::regclass::oid::bigint");
+        Map<String, String> props = db.cdcProperties();
+        props.put("cdc.mode", "trigger");
+        props.put("cdc.tables", "public." + table);
+        props.put("cdc.trigger.schema", SCHEMA);
+        props.put("cdc.trigger.flavour", flavour);
+        TriggerInstallation.install(CdcConfig.from(props));
+        try (Connection reader = db.connect(); Connection listener = db.connect(); Connection writer = db.connect();
+             Connection checker = db.connect()) {
+            listener.createStatement().execute("LISTEN " + SCHEMA);
+            ReaderPresence presence = ReaderPresence.of(reader, SCHEMA, List.of(oid));
+            assertThat(presence.idle(reader)).isTrue();
+
+            insert(writer, table, 1);
+            assertThat(notifications(listener)).as("the reader waits: NOTIFY").isOne();
+
+            presence.reading(reader);
+            writer.setAutoCommit(false);
+            insert(writer, table, 2);
+            assertThat(presence.idle(reader)).as("a transaction that skipped its NOTIFY is in flight").isFalse();
+            writer.commit();
+            assertThat(notifications(listener)).as("the reader was reading: no NOTIFY").isZero();
+            assertThat(presence.idle(reader)).as("nothing in flight any more").isTrue();
+
+            checker.setAutoCommit(false);
+            try (PreparedStatement ps = checker.prepareStatement("SELECT pg_catalog.pg_advisory_xact_lock("
+                    + "pg_catalog.hashtext(?), ?::pg_catalog.oid::pg_catalog.int4)")) {
+                ps.setString(1, ReaderPresence.lockName(SCHEMA, ReaderPresence.IN_FLIGHT));
+                ps.setLong(2, oid);
+                ps.execute();
+            }
+            presence.reading(reader);
+            writer.setAutoCommit(true);
+            CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+                try {
+                    insert(writer, table, 3);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            write.get(10, TimeUnit.SECONDS); // not held up by the in-flight lock
+            assertThat(notifications(listener)).as("the in-flight lock was taken: NOTIFY").isOne();
+            checker.rollback();
+            presence.idle(reader);
+        }
+    }
+
+    private static void insert(Connection c, String table, int id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO public." + table + " (id) VALUES (?)")) {
+            ps.setInt(1, id);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The notifications that arrived within half a second. */
+    private static int notifications(Connection listener) throws SQLException {
+        PGNotification[] received = listener.unwrap(PGConnection.class).getNotifications(500);
+        return received == null ? 0 : received.length;
+    }
+
     /** {@link ReaderPresence#reading} on another thread, allowed to wait long. */
     private static CompletableFuture<Void> readingInBackground(ReaderPresence presence, Connection reader) {
         return CompletableFuture.runAsync(() -> {
@@ -125,7 +202,7 @@ class ReaderPresenceTest {
     /** What the trigger functions do before they notify. */
     private static boolean tryShared(Connection c, long oid) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_try_advisory_xact_lock_shared("
-                + "(pg_catalog.hashtext(?)::bigint << 32) | ?)")) {
+                + "pg_catalog.hashtext(?), ?::pg_catalog.oid::pg_catalog.int4)")) {
             ps.setString(1, ReaderPresence.lockName(SCHEMA, ReaderPresence.READING));
             ps.setLong(2, oid);
             try (ResultSet rs = ps.executeQuery()) {
