@@ -8,17 +8,25 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** Connector configs the tests share: a database, a mode, tables; short polls. */
+/** Connector configs the tests share: a database, a mode (or the log strategy's native engine), tables; short polls. */
 final class ConnectorConfigs {
 
     private ConnectorConfigs() {
     }
 
+    /**
+     * The connector's config for {@code mode}: a {@code cdc.mode}, or {@code log-pgoutput} for the
+     * log strategy on its native engine ({@code cdc.log.engine=pgoutput}).
+     */
     static Map<String, String> cdckit(TestDatabase db, String mode, String prefix, TableId... tables) {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("connector.class", CdcSourceConnector.class.getName());
         c.put("tasks.max", "2");
         c.put("topic.prefix", prefix);
+        if (mode.equals("log-pgoutput")) {
+            c.put("cdc.log.engine", "pgoutput");
+            mode = "log";
+        }
         c.put("cdc.mode", mode);
         c.putAll(db.cdcProperties());
         c.put("cdc.tables", Arrays.stream(tables).map(TableId::toString).collect(Collectors.joining(",")));

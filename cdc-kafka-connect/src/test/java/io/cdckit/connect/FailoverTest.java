@@ -32,10 +32,10 @@ class FailoverTest {
     private static final Duration WAIT = Duration.ofSeconds(120);
 
     @ParameterizedTest
-    @ValueSource(strings = {"trigger", "log", "timestamp"})
+    @ValueSource(strings = {"trigger", "log", "log-pgoutput", "timestamp"})
     void theTaskMovesWhenItsWorkerStopsAndTheTopicsReplayToTheSource(String mode, TestDatabase db) {
-        TableId a = new TableId("public", "fo_" + mode + "_a");
-        TableId b = new TableId("public", "fo_" + mode + "_b");
+        TableId a = new TableId("public", "fo_" + mode.replace('-', '_') + "_a");
+        TableId b = new TableId("public", "fo_" + mode.replace('-', '_') + "_b");
         Workload.createTable(db::connect, a);
         Workload.createTable(db::connect, b);
         db.execute("INSERT INTO " + a.quoted() + " (id, account, amount, note) SELECT g, g % 7, g, 'before' "
