@@ -414,7 +414,7 @@ public final class BenchmarkReport {
             }
             double row = alone(op, "row", "RowsPerSecond") / floor;
             double statement = alone(op, "statement", "RowsPerSecond") / floor;
-            double best = Math.max(row, statement);
+            double best = Double.isNaN(row) ? statement : Double.isNaN(statement) ? row : Math.max(row, statement);
             target("trigger writer (triggers alone), " + op + ": best flavour ≥ " + TRIGGER_VS_FLOOR_TARGET
                     + "× `trigger-floor`", ratio(best) + " (row " + ratio(row) + ", statement " + ratio(statement) + ")",
                     best >= TRIGGER_VS_FLOOR_TARGET);
@@ -507,7 +507,7 @@ public final class BenchmarkReport {
                 continue;
             }
             Strategy st = Strategy.of(s);
-            double p99 = median(r.get(), "p99Ms");
+            double p99 = latencyMedian(r.get(), "p99Ms");
             double target = switch (st) {
                 case LOG -> LOG_P99_TARGET_MS;
                 case LOG_PGOUTPUT -> NATIVE_P99_TARGET_MS;
@@ -517,8 +517,8 @@ public final class BenchmarkReport {
             };
             boolean met = p99 <= target;
             md.append("| ").append(s).append(" | ").append(st.knowsCommitTime() ? "commit" : "writer").append(" | ")
-                    .append(ms(median(r.get(), "p50Ms"))).append(" | ").append(ms(p99)).append(" | ")
-                    .append(ms(r.get().counter("maxMs"))).append(" | ").append(ms(median(r.get(), "writerClockP99Ms")))
+                    .append(ms(latencyMedian(r.get(), "p50Ms"))).append(" | ").append(ms(p99)).append(" | ")
+                    .append(ms(r.get().counter("maxMs"))).append(" | ").append(ms(latencyMedian(r.get(), "writerClockP99Ms")))
                     .append(" | ").append(Double.isNaN(target) ? "—" : ms(target)).append(" | ")
                     .append(Double.isNaN(target) ? "" : met ? "yes" : "**no**").append(" |\n");
             if (!Double.isNaN(target)) {
@@ -800,6 +800,17 @@ public final class BenchmarkReport {
             md.append("Fastest on this machine, by the mean of the rounds: ").append(String.join(", ", fastest))
                     .append(".\n\n");
         }
+    }
+
+    /** The median of a latency counter over the iterations (0 ms is a measurement), NaN when none. */
+    static double latencyMedian(Row r, String counter) {
+        List<Double> values = r.secondary().get(counter);
+        double[] v = values == null ? new double[0]
+                : values.stream().mapToDouble(Double::doubleValue).filter(x -> !Double.isNaN(x)).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     /** The median of a counter's positive values over the rounds, NaN when none. */

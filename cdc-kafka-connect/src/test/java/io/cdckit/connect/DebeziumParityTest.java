@@ -77,13 +77,13 @@ class DebeziumParityTest {
             cluster.configure("debezium-parity-" + mode, debezium(db, "dbz-" + mode, table, "dbz_parity_" + slug));
             String ourTopic = ConnectorConfigs.topic("ck-" + mode, table);
             String theirTopic = ConnectorConfigs.topic("dbz-" + mode, table);
-            assertSameAfterImages(read(cluster, ourTopic, rows.size(), "r"), read(cluster, theirTopic, rows.size(), "r"),
+            assertSameImages(read(cluster, ourTopic, rows.size(), "r"), read(cluster, theirTopic, rows.size(), "r"),
                     rows.size(), "r");
 
             // the same values again, streamed: each row updated to itself
             db.execute("UPDATE " + table.quoted() + " SET id = id");
             Map<Integer, Struct> ours = read(cluster, ourTopic, rows.size(), "u");
-            assertSameAfterImages(ours, read(cluster, theirTopic, rows.size(), "u"), rows.size(), "u");
+            assertSameImages(ours, read(cluster, theirTopic, rows.size(), "u"), rows.size(), "u");
 
             Struct envelope = ours.get(1);
             assertThat(envelope.schema().fields()).extracting(Field::name)
@@ -93,35 +93,46 @@ class DebeziumParityTest {
         }
     }
 
-    /** Each row's after image: the same fields, schemas and values as Debezium's, known differences aside. */
-    private static void assertSameAfterImages(Map<Integer, Struct> ours, Map<Integer, Struct> theirs, int rows,
-                                              String op) {
+    /**
+     * Each row's images: the same fields, schemas and values as Debezium's, known differences
+     * aside; the after image, and for an update the before image too.
+     */
+    private static void assertSameImages(Map<Integer, Struct> ours, Map<Integer, Struct> theirs, int rows, String op) {
         for (int id = 1; id <= rows; id++) {
             Struct mine = ours.get(id);
             Struct dbz = theirs.get(id);
+            assertThat(mine).as("cdckit's %s of row %d", op, id).isNotNull();
+            assertThat(dbz).as("Debezium's %s of row %d", op, id).isNotNull();
             assertThat(mine.getString("op")).isEqualTo(dbz.getString("op")).isEqualTo(op);
-            Struct a = mine.getStruct("after");
-            Struct b = dbz.getStruct("after");
-            List<String> differences = new ArrayList<>();
-            for (Field f : b.schema().fields()) {
-                if (KNOWN_DIFFERENCES.contains(f.name())) {
-                    continue;
-                }
-                Field g = a.schema().field(f.name());
-                if (g == null) {
-                    differences.add(f.name() + ": missing");
-                    continue;
-                }
-                String want = describe(f.schema()) + " = " + normalise(b.get(f));
-                String got = describe(g.schema()) + " = " + normalise(a.get(g));
-                if (!want.equals(got)) {
-                    differences.add(f.name() + ": Debezium " + want + ", cdckit " + got);
-                }
+            assertSameImage(mine.getStruct("after"), dbz.getStruct("after"), op + " after", id);
+            if (op.equals("u")) {
+                assertSameImage(mine.getStruct("before"), dbz.getStruct("before"), op + " before", id);
             }
-            assertThat(differences).as("%s row %d (%s)", op, id, TypeMatrix.describe(id - 1)).isEmpty();
-            assertThat(a.schema().fields()).extracting(Field::name)
-                    .containsExactlyElementsOf(b.schema().fields().stream().map(Field::name).toList());
         }
+    }
+
+    private static void assertSameImage(Struct a, Struct b, String what, int id) {
+        assertThat(a).as("cdckit's %s image of row %d", what, id).isNotNull();
+        assertThat(b).as("Debezium's %s image of row %d", what, id).isNotNull();
+        List<String> differences = new ArrayList<>();
+        for (Field f : b.schema().fields()) {
+            if (KNOWN_DIFFERENCES.contains(f.name())) {
+                continue;
+            }
+            Field g = a.schema().field(f.name());
+            if (g == null) {
+                differences.add(f.name() + ": missing");
+                continue;
+            }
+            String want = describe(f.schema()) + " = " + normalise(b.get(f));
+            String got = describe(g.schema()) + " = " + normalise(a.get(g));
+            if (!want.equals(got)) {
+                differences.add(f.name() + ": Debezium " + want + ", cdckit " + got);
+            }
+        }
+        assertThat(differences).as("%s, row %d (%s)", what, id, TypeMatrix.describe(id - 1)).isEmpty();
+        assertThat(a.schema().fields()).extracting(Field::name)
+                .containsExactlyElementsOf(b.schema().fields().stream().map(Field::name).toList());
     }
 
     static Map<String, String> debezium(TestDatabase db, String prefix, TableId table, String slot) {

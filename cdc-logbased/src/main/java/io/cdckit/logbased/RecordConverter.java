@@ -14,6 +14,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,6 +30,8 @@ final class RecordConverter {
 
     /** Debezium's envelope schema names end with this. */
     private static final String ENVELOPE = ".Envelope";
+    /** Envelope schemas whose fields are kept looked up; more are dropped all at once. */
+    private static final int MAX_SCHEMAS = 1024;
 
     /**
      * A converted change. The event is built on the reader's thread, when the fields the reader adds
@@ -61,7 +64,8 @@ final class RecordConverter {
 
     private final String sourceName;
     private final ConnectValues values;
-    private Envelope lastEnvelope;
+    /** Each table has an envelope schema of its own (a new one after a schema change). */
+    private final Map<Schema, Envelope> envelopes = new IdentityHashMap<>();
     private Source lastSource;
 
     RecordConverter(String sourceName, String unavailablePlaceholder) {
@@ -126,7 +130,7 @@ final class RecordConverter {
      * The fields of a change envelope, looked up once per schema: a struct's fields by name cost a
      * hash lookup and a type check each, about as much as converting the row's values.
      */
-    private record Envelope(Schema of, Field op, Field before, Field after, Field source, Field tsMs,
+    private record Envelope(Schema schema, Field op, Field before, Field after, Field source, Field tsMs,
                             Field transaction) {
     }
 
@@ -136,11 +140,14 @@ final class RecordConverter {
     }
 
     private Envelope envelope(Schema schema) {
-        Envelope e = lastEnvelope;
-        if (e == null || e.of() != schema) {
+        Envelope e = envelopes.get(schema);
+        if (e == null) {
+            if (envelopes.size() >= MAX_SCHEMAS) {
+                envelopes.clear(); // schema changes make new schemas: keep only those in use
+            }
             e = new Envelope(schema, schema.field("op"), schema.field("before"), schema.field("after"),
                     schema.field("source"), schema.field("ts_ms"), schema.field("transaction"));
-            lastEnvelope = e;
+            envelopes.put(schema, e);
         }
         return e;
     }

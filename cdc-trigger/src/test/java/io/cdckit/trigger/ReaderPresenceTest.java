@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -130,7 +131,9 @@ class ReaderPresenceTest {
         TriggerInstallation.install(CdcConfig.from(props));
         try (Connection reader = db.connect(); Connection listener = db.connect(); Connection writer = db.connect();
              Connection checker = db.connect()) {
-            listener.createStatement().execute("LISTEN " + SCHEMA);
+            try (Statement listen = listener.createStatement()) {
+                listen.execute("LISTEN " + SCHEMA);
+            }
             ReaderPresence presence = ReaderPresence.of(reader, SCHEMA, List.of(oid));
             assertThat(presence.idle(reader)).isTrue();
 
