@@ -15,8 +15,16 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,7 +32,13 @@ import java.util.concurrent.TimeUnit;
  * each on a table of its own, and every iteration inserts {@code rows} rows for each, taking
  * turns on which goes first, so that a machine whose speed drifts during the run affects both
  * alike. Reports each one's events/s in the iteration and their ratio; the median of the ratios
- * over the iterations is the figure (the issue's target: at least 1.0).
+ * over the iterations is the figure (the target: at least 1.0).
+ *
+ * <p>Each measurement also records the CPU it cost per event: the whole JVM's (both captures run in
+ * it; the one not measured idles), the part of it that cdckit's delivery threads used (converting
+ * Debezium's records and delivering them; raw Debezium's consumer only counts), and the replication
+ * slots' walsenders on the server. On a machine whose cores the capture saturates, the ratio of the
+ * two captures' CPU per event bounds the ratio of their rates.
  *
  * <p>Run with {@code java -jar cdc-benchmarks/target/benchmarks.jar LogHandoffBenchmark -i 9}.
  */
@@ -49,6 +63,14 @@ public class LogHandoffBenchmark {
     private long logWritten;
     private long rawWritten;
     private int round;
+    private BackendCpu walsenders;
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private final com.sun.management.OperatingSystemMXBean os =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    /** CPU used by one measurement, per event, in microseconds. */
+    private record Cost(double rate, double jvm, double delivery, double walsender) {
+    }
 
     /** The counters of one iteration. */
     @State(Scope.Thread)
@@ -57,12 +79,22 @@ public class LogHandoffBenchmark {
         public double logEventsPerSecond;
         public double rawEventsPerSecond;
         public double logToRaw;
+        public double logJvmMicrosPerEvent;
+        public double logDeliveryMicrosPerEvent;
+        public double logWalsenderMicrosPerEvent;
+        public double rawJvmMicrosPerEvent;
+        public double rawWalsenderMicrosPerEvent;
 
         @Setup(Level.Iteration)
         public void clear() {
             logEventsPerSecond = 0;
             rawEventsPerSecond = 0;
             logToRaw = 0;
+            logJvmMicrosPerEvent = 0;
+            logDeliveryMicrosPerEvent = 0;
+            logWalsenderMicrosPerEvent = 0;
+            rawJvmMicrosPerEvent = 0;
+            rawWalsenderMicrosPerEvent = 0;
         }
     }
 
@@ -70,6 +102,14 @@ public class LogHandoffBenchmark {
     public void setUp() throws SQLException {
         log = CaptureRig.start(Strategy.of("log"), logSink);
         raw = CaptureRig.start(Strategy.of("debezium-raw"), rawSink);
+        List<Long> pids = new ArrayList<>();
+        try (Connection c = log.orders.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pid FROM pg_catalog.pg_stat_replication")) {
+            while (rs.next()) {
+                pids.add(rs.getLong(1));
+            }
+        }
+        walsenders = BackendCpu.of(pids);
     }
 
     @TearDown(Level.Trial)
@@ -85,35 +125,62 @@ public class LogHandoffBenchmark {
     @Benchmark
     public void logAgainstRaw(Rates rates) throws SQLException {
         boolean logFirst = round++ % 2 == 0;
+        Cost l;
+        Cost r;
         if (logFirst) {
-            rates.logEventsPerSecond = measureLog();
-            rates.rawEventsPerSecond = measureRaw();
+            l = measureLog();
+            r = measureRaw();
         } else {
-            rates.rawEventsPerSecond = measureRaw();
-            rates.logEventsPerSecond = measureLog();
+            r = measureRaw();
+            l = measureLog();
         }
-        rates.logToRaw = rates.logEventsPerSecond / rates.rawEventsPerSecond;
-        System.out.printf("round %d (%s first): log %.0f events/s, raw Debezium %.0f events/s, %.2fx%n", round,
-                logFirst ? "log" : "raw", rates.logEventsPerSecond, rates.rawEventsPerSecond, rates.logToRaw);
+        rates.logEventsPerSecond = l.rate();
+        rates.rawEventsPerSecond = r.rate();
+        rates.logToRaw = l.rate() / r.rate();
+        rates.logJvmMicrosPerEvent = l.jvm();
+        rates.logDeliveryMicrosPerEvent = l.delivery();
+        rates.logWalsenderMicrosPerEvent = l.walsender();
+        rates.rawJvmMicrosPerEvent = r.jvm();
+        rates.rawWalsenderMicrosPerEvent = r.walsender();
+        System.out.printf("round %d (%s first): log %.0f events/s, raw Debezium %.0f events/s, %.2fx; CPU µs/event: "
+                        + "log JVM %.1f (delivery %.1f) + walsenders %.1f, raw JVM %.1f + walsenders %.1f%n", round,
+                logFirst ? "log" : "raw", l.rate(), r.rate(), rates.logToRaw, l.jvm(), l.delivery(), l.walsender(),
+                r.jvm(), r.walsender());
     }
 
-    private double measureLog() throws SQLException {
-        double rate = measure(log, logSink, logWritten);
+    private Cost measureLog() throws SQLException {
+        Cost c = measure(log, logSink, logWritten);
         logWritten += rows;
-        return rate;
+        return c;
     }
 
-    private double measureRaw() throws SQLException {
-        double rate = measure(raw, rawSink, rawWritten);
+    private Cost measureRaw() throws SQLException {
+        Cost c = measure(raw, rawSink, rawWritten);
         rawWritten += rows;
-        return rate;
+        return c;
     }
 
-    private double measure(CaptureRig rig, CountingSink sink, long written) throws SQLException {
+    private Cost measure(CaptureRig rig, CountingSink sink, long written) throws SQLException {
         sink.target(written + rows);
+        long jvm = os.getProcessCpuTime();
+        long delivery = deliveryCpuNanos();
+        double server = walsenders.micros();
         long start = System.nanoTime();
         Orders.bulkInsert(rig.writer, written + 1, written + rows, rowsPerTransaction);
         long end = sink.awaitTarget(Duration.ofMinutes(10), rig.capture);
-        return rows * 1e9 / (end - start);
+        return new Cost(rows * 1e9 / (end - start), (os.getProcessCpuTime() - jvm) / 1e3 / rows,
+                (deliveryCpuNanos() - delivery) / 1e3 / rows, (walsenders.micros() - server) / rows);
+    }
+
+    /** CPU time used so far by cdckit's delivery threads (named {@code cdckit-<source>}). */
+    private long deliveryCpuNanos() {
+        long sum = 0;
+        for (ThreadInfo t : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (t != null && t.getThreadName().startsWith("cdckit-") && !t.getThreadName().startsWith("cdckit-log-")) {
+                long cpu = threads.getThreadCpuTime(t.getThreadId());
+                sum += Math.max(0, cpu);
+            }
+        }
+        return sum;
     }
 }
