@@ -805,12 +805,8 @@ public final class BenchmarkReport {
     /** The median of a latency counter over the iterations (0 ms is a measurement), NaN when none. */
     static double latencyMedian(Row r, String counter) {
         List<Double> values = r.secondary().get(counter);
-        double[] v = values == null ? new double[0]
-                : values.stream().mapToDouble(Double::doubleValue).filter(x -> !Double.isNaN(x)).sorted().toArray();
-        if (v.length == 0) {
-            return Double.NaN;
-        }
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return values == null ? Double.NaN
+                : middle(values.stream().mapToDouble(Double::doubleValue).filter(x -> !Double.isNaN(x)).sorted().toArray());
     }
 
     /** The median of a counter's positive values over the rounds, NaN when none. */
@@ -819,7 +815,11 @@ public final class BenchmarkReport {
         if (values == null) {
             return Double.NaN;
         }
-        double[] v = values.stream().mapToDouble(Double::doubleValue).filter(x -> x > 0).sorted().toArray();
+        return middle(values.stream().mapToDouble(Double::doubleValue).filter(x -> x > 0).sorted().toArray());
+    }
+
+    /** The median of sorted values, NaN when there are none. */
+    private static double middle(double[] v) {
         if (v.length == 0) {
             return Double.NaN;
         }

@@ -25,6 +25,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -167,7 +168,7 @@ class ChunkedSnapshotTest {
             Sample s = sample(name);
             xmins.addAll(s.xmins);
             if (!s.xmins.isEmpty()) {
-                long oldest = java.util.Collections.min(s.xmins);
+                long oldest = Collections.min(s.xmins);
                 firstXmin = firstXmin == null ? oldest : firstXmin;
                 lastXmin = oldest;
             }

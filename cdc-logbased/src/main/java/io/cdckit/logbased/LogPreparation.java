@@ -7,6 +7,8 @@ import io.cdckit.api.RowFilters;
 import io.cdckit.api.TableId;
 import io.cdckit.api.jdbc.DdlLockWait;
 import io.cdckit.api.jdbc.SourceConnections;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.util.List;
@@ -20,7 +22,7 @@ import java.util.Map;
  */
 final class LogPreparation {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LogPreparation.class);
+    private static final Logger LOG = LoggerFactory.getLogger(LogPreparation.class);
 
     private LogPreparation() {
     }

@@ -284,15 +284,20 @@ final class PgOutputReceiver implements AutoCloseable {
         long now = System.nanoTime();
         long target = confirmTarget;
         if ((target > confirmed && now - lastFeedback >= FEEDBACK_NANOS) || (keepAlive && now - lastFeedback >= KEEPALIVE_NANOS)) {
-            if (target > confirmed) {
-                LogSequenceNumber lsn = LogSequenceNumber.valueOf(target);
-                stream.setFlushedLSN(lsn);
-                stream.setAppliedLSN(lsn);
-                confirmed = target;
-            }
-            stream.forceUpdateStatus();
+            sendStatus(target);
             lastFeedback = now;
         }
+    }
+
+    /** Sends a status update, confirming {@code target} when it is past what was confirmed. */
+    private void sendStatus(long target) throws SQLException {
+        if (target > confirmed) {
+            LogSequenceNumber lsn = LogSequenceNumber.valueOf(target);
+            stream.setFlushedLSN(lsn);
+            stream.setAppliedLSN(lsn);
+            confirmed = target;
+        }
+        stream.forceUpdateStatus();
     }
 
     private void put(Item item) throws Exception {
@@ -462,9 +467,7 @@ final class PgOutputReceiver implements AutoCloseable {
         try {
             long target = confirmTarget;
             if (stream != null && !thread.isAlive() && !stream.isClosed() && target > confirmed) {
-                stream.setFlushedLSN(LogSequenceNumber.valueOf(target));
-                stream.setAppliedLSN(LogSequenceNumber.valueOf(target));
-                stream.forceUpdateStatus();
+                sendStatus(target);
             }
         } catch (SQLException e) {
             LOG.debug("Could not confirm the last position of source '{}' on closing", sourceName, e);

@@ -130,8 +130,7 @@ final class RecordConverter {
      * The fields of a change envelope, looked up once per schema: a struct's fields by name cost a
      * hash lookup and a type check each, about as much as converting the row's values.
      */
-    private record Envelope(Schema schema, Field op, Field before, Field after, Field source, Field tsMs,
-                            Field transaction) {
+    private record Envelope(Field op, Field before, Field after, Field source, Field tsMs, Field transaction) {
     }
 
     /** The fields of Debezium's {@code source} block, looked up once per schema. */
@@ -145,7 +144,7 @@ final class RecordConverter {
             if (envelopes.size() >= MAX_SCHEMAS) {
                 envelopes.clear(); // schema changes make new schemas: keep only those in use
             }
-            e = new Envelope(schema, schema.field("op"), schema.field("before"), schema.field("after"),
+            e = new Envelope(schema.field("op"), schema.field("before"), schema.field("after"),
                     schema.field("source"), schema.field("ts_ms"), schema.field("transaction"));
             envelopes.put(schema, e);
         }

@@ -2,6 +2,7 @@ package io.cdckit.logbased;
 
 import io.cdckit.api.Backlog;
 import io.cdckit.api.CdcException;
+import io.cdckit.api.jdbc.SourceConnections;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -85,11 +86,10 @@ final class SlotGuard {
      * What {@code slot} keeps on the server, from {@code pg_replication_slots} on a borrowed
      * connection, with the warnings of {@link SlotState#backlog}; unknown when there is no such slot.
      */
-    static io.cdckit.api.Backlog backlog(io.cdckit.api.jdbc.SourceConnections connections, String slot,
-                                         ByteSize maxRetainedWal) throws SQLException {
+    static Backlog backlog(SourceConnections connections, String slot, ByteSize maxRetainedWal) throws SQLException {
         try (Connection c = connections.borrow()) {
             SlotState state = read(c, slot);
-            return state == null ? io.cdckit.api.Backlog.UNKNOWN : state.backlog(slot, maxRetainedWal);
+            return state == null ? Backlog.UNKNOWN : state.backlog(slot, maxRetainedWal);
         }
     }
 

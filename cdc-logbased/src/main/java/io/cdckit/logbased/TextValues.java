@@ -133,12 +133,12 @@ final class TextValues {
                 return null;
             }
             IsoText t = new IsoText();
-            t.year = digits(s, 0, 4);
-            t.month = digits(s, 5, 2);
-            t.day = digits(s, 8, 2);
-            t.hour = digits(s, 11, 2);
-            t.minute = digits(s, 14, 2);
-            t.second = digits(s, 17, 2);
+            t.year = UtcTimestampText.digits(s, 0, 4);
+            t.month = UtcTimestampText.digits(s, 5, 2);
+            t.day = UtcTimestampText.digits(s, 8, 2);
+            t.hour = UtcTimestampText.digits(s, 11, 2);
+            t.minute = UtcTimestampText.digits(s, 14, 2);
+            t.second = UtcTimestampText.digits(s, 17, 2);
             if ((t.year | t.month | t.day | t.hour | t.minute | t.second) < 0) {
                 return null;
             }
@@ -169,7 +169,7 @@ final class TextValues {
             int part = 0;
             i++;
             while (true) {
-                int v = digits(s, i, 2);
+                int v = UtcTimestampText.digits(s, i, 2);
                 if (v < 0 || part == 3) {
                     return null;
                 }
@@ -185,22 +185,6 @@ final class TextValues {
             }
             t.offsetSeconds = sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]);
             return t;
-        }
-
-        /** The value of {@code count} decimal digits at {@code from}, or -1. */
-        private static int digits(String s, int from, int count) {
-            if (from + count > s.length()) {
-                return -1;
-            }
-            int v = 0;
-            for (int i = from; i < from + count; i++) {
-                char c = s.charAt(i);
-                if (c < '0' || c > '9') {
-                    return -1;
-                }
-                v = v * 10 + (c - '0');
-            }
-            return v;
         }
     }
 

@@ -59,8 +59,14 @@ final class UtcTimestampText {
         }
     }
 
-    /** The value of {@code count} decimal digits at {@code from}, or -1 when one is not a digit. */
-    private static int digits(String s, int from, int count) {
+    /**
+     * The value of {@code count} decimal digits at {@code from}, or -1 when one is not a digit or
+     * the text ends before them (also for {@link TextValues}).
+     */
+    static int digits(String s, int from, int count) {
+        if (from + count > s.length()) {
+            return -1;
+        }
         int v = 0;
         for (int i = from; i < from + count; i++) {
             int d = s.charAt(i) - '0';

@@ -118,12 +118,12 @@ final class WatermarkSnapshot implements AutoCloseable {
         setProgress(null);
     }
 
-    /** The database name the snapshot rows carry in {@code source.db}. */
     /** The captured database's name, as {@link #database(String)} set it. */
     String database() {
         return database;
     }
 
+    /** The database name the snapshot rows carry in {@code source.db}. */
     void database(String name) {
         this.database = name;
     }

@@ -208,7 +208,8 @@ final class TimestampChangeReader implements ChangeReader {
         if (streamDue) {
             long started = System.nanoTime();
             events = readTables(maxEvents);
-            nextStreamRead = System.nanoTime() + Math.max(timeout.toNanos(), System.nanoTime() - started);
+            long now = System.nanoTime();
+            nextStreamRead = now + Math.max(timeout.toNanos(), now - started);
             // reconciliation is counted in poll cycles (a chunk each while a snapshot runs), and while a
             // snapshot runs it waits as long as it took last time, so it cannot crowd the chunks out
             boolean reconcileDue = pollsSinceReconcile >= settings.reconcileEvery()
@@ -218,7 +219,8 @@ final class TimestampChangeReader implements ChangeReader {
                 int before = events.size();
                 long reconcileStarted = System.nanoTime();
                 reconcile(maxEvents, events);
-                nextReconcile = System.nanoTime() + (System.nanoTime() - reconcileStarted);
+                long reconciled = System.nanoTime();
+                nextReconcile = reconciled + (reconciled - reconcileStarted);
                 if (events.size() == maxEvents && events.size() > before) {
                     pollsSinceReconcile = settings.reconcileEvery(); // more may be waiting: look again next poll
                 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cdckit.api.ChangeEventJson;
+import io.cdckit.api.HandedOver;
 
 import java.math.BigDecimal;
 import java.sql.Array;
@@ -54,7 +55,7 @@ public final class ColumnDecoder {
         for (int i = first; i <= md.getColumnCount(); i++) {
             row.put(md.getColumnLabel(i), decode(rs, i));
         }
-        return io.cdckit.api.HandedOver.map(row);
+        return HandedOver.map(row);
     }
 
     /** One column of the current row as a typed value. */

@@ -1,6 +1,7 @@
 package io.cdckit.api.jdbc;
 
 import io.cdckit.api.CdcException;
+import io.cdckit.api.HandedOver;
 import io.cdckit.api.TableColumns;
 import io.cdckit.api.TableId;
 
@@ -188,7 +189,7 @@ public record TableSchema(TableId id, List<Column> columns, List<String> primary
         for (String k : primaryKey) {
             key.put(k, row.get(k));
         }
-        return io.cdckit.api.HandedOver.map(key);
+        return HandedOver.map(key);
     }
 
     /** The column called {@code name}, or null. */
